@@ -1,0 +1,177 @@
+"""Bench the bus: outbox → relay → Kafka → consumer → inbox against raw aiokafka on the same broker."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rich.console import Console
+
+from shared import topics
+from shared.broker import EmbeddedBroker
+from shared.bus.consumer import Consumer, Subscription
+from shared.bus.kafka import bootstrap, ensure_topics, make_producer, start_client
+from shared.bus.relay import OutboxRelay
+from shared.db import Database, create_schema, make_engine, new_base
+from shared.events.ticket import TicketReceived
+from shared.settings import CommonSettings
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PAD = "占" * 300  # ~1 KB payload like a real ticket
+
+
+def _event(i: int) -> TicketReceived:
+    return TicketReceived(ticket_id=f"330903-20261125-{i:06d}", occurred_at=datetime.now(UTC),
+                          jurisdiction="330903001001001", channel="rest", category="02060201", description=PAD)
+
+
+async def raw_kafka(common: CommonSettings, n: int) -> dict[str, float]:
+    """Baseline: produce n ~1 KB messages and consume them back with bare aiokafka."""
+    await ensure_topics(common)
+    topic = topics.qualified(topics.TICKETS, common.topic_prefix)
+    producer = make_producer(common)
+    await start_client(producer, common)
+    value = _event(0).model_dump_json().encode()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap(common), fetch_max_wait_ms=5, auto_offset_reset="earliest",
+                                enable_auto_commit=False, max_poll_records=2000)
+    await consumer.start()
+    await consumer.topics()
+    consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()])
+    started = time.perf_counter()
+    futures = [await producer.send(topic, value=value, key=f"k{i}".encode()) for i in range(n)]
+    await asyncio.gather(*futures)
+    got = 0
+    while got < n:
+        batch = await consumer.getmany(timeout_ms=100, max_records=2000)
+        got += sum(len(records) for records in batch.values())
+    elapsed = time.perf_counter() - started
+    await consumer.stop()
+    await producer.stop()
+    return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed}
+
+
+class _Probe:
+    """Times each event from its outbox commit (occurred_at) to the consumer's inbox commit."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.done = 0
+
+    def wrap(self, consumer: Consumer) -> None:
+        original = consumer.handle_batch
+
+        async def handle_batch(batch: Any) -> None:
+            await original(batch)
+            now = datetime.now(UTC)
+            for records in batch.values():
+                for record in records:
+                    sent = TicketReceived.model_validate_json(record.value).occurred_at
+                    self.latencies.append((now - sent).total_seconds() * 1000)
+            self.done += sum(len(r) for r in batch.values())
+
+        consumer.handle_batch = handle_batch  # type: ignore[method-assign]
+
+
+async def _noop(event: Any, uow: Any) -> None:
+    return None
+
+
+async def through_outbox(common: CommonSettings, url: str, *, n: int, rate: float | None, schema: str | None) -> dict[str, Any]:
+    """Write n events via the unit of work (batches of 100, or one per transaction at ``rate``/s)."""
+    base = new_base()
+    db = Database(make_engine(url, schema=schema), base.metadata, service="bench", district="330903",
+                  topic_prefix=common.topic_prefix)
+    await create_schema(db.engine, db.metadata)
+    await ensure_topics(common)
+    producer = make_producer(common)
+    await start_client(producer, common)
+    consumer = Consumer(db, common, Subscription(name="bench", topics=[topics.TICKETS], handlers={TicketReceived: _noop}),
+                        dlq_producer=producer)
+    await consumer.start()
+    probe = _Probe()
+    probe.wrap(consumer)
+    tasks = [asyncio.create_task(OutboxRelay(db, producer).run()), asyncio.create_task(consumer.run())]
+    started = time.perf_counter()
+    await (_paced(db, n, rate) if rate else _batched(db, n))
+    while probe.done < n:
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - started
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await consumer.stop()
+    await producer.stop()
+    await db.dispose()
+    lat = sorted(probe.latencies)
+    return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed, "p50_ms": statistics.median(lat),
+            "p99_ms": lat[int(len(lat) * 0.99) - 1]}
+
+
+async def _batched(db: Database, n: int, size: int = 100) -> None:
+    for start in range(0, n, size):
+        async with db.uow() as uow:
+            for i in range(start, min(n, start + size)):
+                uow.publish(_event(i), key=f"330903-20261125-{i:06d}")
+            await uow.commit()
+
+
+async def _paced(db: Database, n: int, rate: float) -> None:
+    begin = time.perf_counter()
+    for i in range(n):
+        delay = begin + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        async with db.uow() as uow:
+            uow.publish(_event(i), key=f"330903-20261125-{i:06d}")
+            await uow.commit()
+
+
+async def _pg_url() -> tuple[str, str]:
+    name = f"gridgov_bench_{uuid.uuid4().hex[:6]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", name
+
+
+async def _drop_pg(name: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+async def run(*, quick: bool, console: Console) -> dict[str, Any]:
+    n = 5_000 if quick else 30_000
+    paced_n = 1_000 if quick else 5_000
+    figures: dict[str, Any] = {}
+    with EmbeddedBroker() as broker:
+        def common() -> CommonSettings:
+            return CommonSettings(broker_url=broker.url, topic_prefix=f"b{uuid.uuid4().hex[:6]}.", log_json=False)
+
+        console.print(f"raw aiokafka produce+consume of {n} × 1 KB …")
+        figures["raw_kafka"] = await raw_kafka(common(), n)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            sqlite = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            console.print("outbox → inbox on SQLite …")
+            figures["sqlite"] = await through_outbox(common(), sqlite, n=n, rate=None, schema=None)
+            figures["sqlite_500_per_s"] = await through_outbox(common(), f"{sqlite}2", n=paced_n, rate=500, schema=None)
+        pg, name = await _pg_url()
+        try:
+            console.print("outbox → inbox on PostgreSQL …")
+            figures["postgres"] = await through_outbox(common(), pg, n=n, rate=None, schema=None)
+            figures["postgres_500_per_s"] = await through_outbox(common(), pg, n=paced_n, rate=500, schema=None)
+        finally:
+            await _drop_pg(name)
+    raw = figures["raw_kafka"]["events_per_s"]
+    figures["ratio_sqlite_to_raw"] = figures["sqlite"]["events_per_s"] / raw
+    figures["ratio_postgres_to_raw"] = figures["postgres"]["events_per_s"] / raw
+    targets = {"ratio_min": 0.5, "p99_ms_at_500_per_s_max": 30}
+    return {"figures": figures, "targets": targets}

@@ -1,0 +1,227 @@
+"""The ``gridgov`` command: run the whole system, serve one service, relay, migrate, seed, tail, bench."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from gridgov.services import NAMES, UnknownService, app_factory, settings_for
+
+app = typer.Typer(help="gridgov: event-driven grid-based social governance backend.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Outbox maintenance.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+console = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+def _settings(service: str):  # noqa: ANN202 - each service has its own Settings class
+    try:
+        return settings_for(service)
+    except UnknownService as error:
+        _fail(str(error))
+    except ValidationError as error:
+        first = error.errors()[0]
+        _fail(f"bad setting {'.'.join(map(str, first['loc']))} for {service}: {first['msg']}")
+
+
+@app.command()
+def serve(service: Annotated[str, typer.Argument(help="one of " + ", ".join(NAMES))]) -> None:
+    """Serve one service (API, in-process relay and consumers)."""
+    import uvicorn
+
+    from shared.bus.kafka import BrokerUnreachable
+    from shared.db import UnsupportedDatabase
+
+    settings = _settings(service)
+    try:
+        settings.common.check_production_safe()
+        application = app_factory(service)(settings)
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    except (BrokerUnreachable, UnsupportedDatabase, ValueError, OSError) as error:
+        _fail(f"{service} cannot start: {error}")
+
+
+@app.command()
+def relay(service: str) -> None:
+    """Run only the outbox relay of one service (when it is deployed apart from the API)."""
+    from shared.runtime import ServiceRuntime
+
+    settings = _settings(service)
+    create_app = app_factory(service)
+    metadata = create_app(settings).state.runtime.metadata
+
+    async def _run() -> None:
+        runtime = ServiceRuntime(settings, metadata=metadata, replicate_credentials=False)
+        await runtime.start(relay=True, consume=False)
+        console.print(f"relay of {service} publishing from {settings.database_url}")
+        try:
+            await asyncio.gather(*runtime.tasks)
+        finally:
+            await runtime.stop()
+
+    asyncio.run(_run())
+
+
+@app.command()
+def migrate(service: str) -> None:
+    """Bring one service's database schema to the newest revision."""
+    from shared.db import Database, make_engine
+    from shared.migrations import migrate as run_migrations
+
+    settings = _settings(service)
+    metadata = app_factory(service)(settings).state.runtime.metadata
+
+    async def _run() -> None:
+        db = Database(make_engine(settings.database_url), metadata, service=service,
+                      district=settings.common.district_code)
+        await run_migrations(db, service=service)
+        await db.dispose()
+
+    asyncio.run(_run())
+    console.print(f"{service}: schema up to date")
+
+
+@outbox_app.command("redrive")
+def outbox_redrive(
+    service: Annotated[list[str], typer.Option(help="service(s) whose outbox to republish; default all")] = [],  # noqa: B006
+    since: Annotated[str, typer.Option(help="ISO 8601 time; events created since then are published again")] = "",
+) -> None:
+    """Publish again every outbox event since a time (after the broker lost its data)."""
+    from shared.bus.relay import redrive
+    from shared.db import Database, make_engine
+
+    if not since:
+        _fail("--since is required, e.g. --since 2026-11-25T08:00:00+08:00")
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError:
+        _fail(f"--since '{since}' is not an ISO 8601 time")
+    if moment.tzinfo is None:
+        _fail("--since needs a UTC offset, e.g. +08:00")
+
+    async def _run(name: str) -> int:
+        settings = _settings(name)
+        metadata = app_factory(name)(settings).state.runtime.metadata
+        db = Database(make_engine(settings.database_url), metadata, service=name, district=settings.common.district_code)
+        try:
+            return await redrive(db, since=moment)
+        finally:
+            await db.dispose()
+
+    for name in service or list(NAMES):
+        count = asyncio.run(_run(name))
+        console.print(f"{name}: {count} events marked for republishing (the running relay sends them)")
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option(help="seed district 330903 and write var/demo-credentials.json")] = True,
+    broker_port: Annotated[int, typer.Option(help="port of the embedded broker")] = 9092,
+    var_dir: Annotated[Path, typer.Option(help="where databases, logs and demo credentials go")] = Path("var"),
+) -> None:
+    """Start the embedded broker and all five services (Ctrl-C stops everything)."""
+    from gridgov.supervisor import Supervisor
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor(console, var_dir=var_dir)
+    env = {"GRIDGOV_LOG_JSON": os.environ.get("GRIDGOV_LOG_JSON", "false")}
+    try:
+        env["GRIDGOV_BROKER_URL"] = supervisor.start_broker(broker_port)
+        for name in NAMES:
+            env[f"GRIDGOV_{name.upper()}_DATABASE_URL"] = os.environ.get(
+                f"GRIDGOV_{name.upper()}_DATABASE_URL", f"sqlite+aiosqlite:///{var_dir}/{name}.db")
+            supervisor.start_service(name, env)
+        supervisor.wait_healthy()
+        if demo:
+            from gridgov.demo import seed_demo
+
+            seed_demo(console, var_dir=var_dir, env=env)
+        _print_urls()
+        supervisor.watch()
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    except (TimeoutError, RuntimeError) as error:
+        console.print(f"[red]error:[/] {error}")
+        supervisor.stop()
+        raise typer.Exit(code=1) from None
+    finally:
+        supervisor.stop()
+
+
+def _print_urls() -> None:
+    console.print("\n[bold]gridgov is up[/]")
+    for name in NAMES:
+        port = settings_for(name).port
+        console.print(f"  {name:<11} http://127.0.0.1:{port}/docs")
+    console.print(f"  dashboard   http://127.0.0.1:{settings_for('analytics').port}/  (operators: var/demo-credentials.json)\n")
+
+
+@app.command()
+def seed(
+    district: Annotated[str, typer.Option(help="district code")] = "330903",
+    grids: Annotated[int, typer.Option(help="synthetic grid count for a large district (0 = realistic demo)")] = 0,
+    var_dir: Annotated[Path, typer.Option()] = Path("var"),
+) -> None:
+    """Seed the registry (divisions, grids, units, people) and demo credentials."""
+    from gridgov.demo import seed_demo
+
+    seed_demo(console, var_dir=var_dir, env=dict(os.environ), district=district, grids=grids)
+
+
+@app.command()
+def tail(
+    jurisdiction: Annotated[str, typer.Option(help="code prefix to follow, e.g. 330903001")],
+    url: Annotated[str, typer.Option(help="analytics base URL")] = "http://127.0.0.1:8005",
+    api_key: Annotated[str, typer.Option(envvar="GRIDGOV_API_KEY", help="API key (or operator token)")] = "",
+) -> None:
+    """Print the live ticket stream of a jurisdiction (Server-Sent Events from analytics)."""
+    from gridgov.tail import follow
+
+    follow(console=Console(), url=url, jurisdiction=jurisdiction, api_key=api_key)
+
+
+@app.command("new-district")
+def new_district_command(
+    code: Annotated[str, typer.Argument(help="six-digit GB/T 2260 county code")],
+    name: Annotated[str, typer.Option("--name", help="Chinese name, e.g. 岳麓区")],
+    root: Annotated[Path, typer.Option(help="repository root")] = Path("."),
+) -> None:
+    """Generate a Kubernetes overlay and a compose profile for a new district."""
+    from gridgov.new_district import new_district
+
+    for path in new_district(code, name, root=root):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def bench(
+    target: Annotated[str, typer.Argument(help="bus | geocode | intake | routing | timers | analytics | pipeline")],
+    quick: Annotated[bool, typer.Option(help="smaller run for a smoke check")] = False,
+) -> None:
+    """Run a benchmark; prints figures and writes JSON under bench/results/."""
+    from gridgov.bench import run_bench
+
+    run_bench(target, quick=quick, console=Console())
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

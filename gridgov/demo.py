@@ -1,0 +1,100 @@
+"""Demo data for `make run`: district 330903 in the registry plus credentials for every interface."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+from shared.auth import new_api_key, new_operator, store_credential
+from shared.db import Database, UnitOfWork, make_engine
+from shared.migrations import migrate
+
+DEFAULT_STREETS = ["330903001", "330903002", "330903003", "330903004"]
+
+
+def seed_demo(console: Console, *, var_dir: Path, env: dict[str, str], district: str = "330903",
+              grids: int = 0) -> dict[str, Any]:
+    """Seed once; on later runs reuse and reprint the credentials already written."""
+    path = var_dir / "demo-credentials.json"
+    if path.exists() and not grids:
+        credentials = orjson.loads(path.read_bytes())
+        console.print(f"demo data already seeded; credentials in {path}")
+    else:
+        credentials = asyncio.run(_seed(console, env=env, district=district, grids=grids))
+        path.write_bytes(orjson.dumps(credentials, option=orjson.OPT_INDENT_2))
+        console.print(f"demo credentials written to {path}")
+    _print_credentials(console, credentials)
+    return credentials
+
+
+async def _seed(console: Console, *, env: dict[str, str], district: str, grids: int) -> dict[str, Any]:
+    from services.registry.app import create_app
+    from services.registry.settings import Settings
+
+    overrides = {"database_url": env["GRIDGOV_REGISTRY_DATABASE_URL"]} if "GRIDGOV_REGISTRY_DATABASE_URL" in env else {}
+    settings = Settings(**overrides)
+    metadata = create_app(settings).state.runtime.metadata
+    db = Database(make_engine(settings.database_url), metadata, service="registry", district=district,
+                  topic_prefix=settings.common.topic_prefix)
+    await migrate(db, service="registry")
+    try:
+        streets = await _seed_registry(console, db, district=district, grids=grids)
+        async with db.uow() as uow:
+            credentials = await _issue_credentials(uow, district=district, streets=streets)
+            await uow.commit()
+    finally:
+        await db.dispose()
+    return credentials
+
+
+async def _seed_registry(console: Console, db: Database, *, district: str, grids: int) -> list[str]:
+    """Divisions, grids, units and people from the registry's seeder, when it is installed."""
+    try:
+        seeding = importlib.import_module("services.registry.seeding")
+    except ModuleNotFoundError:
+        console.print("[yellow]registry seeder not available; credentials only[/]")
+        return DEFAULT_STREETS
+    result = await seeding.seed_district(db, district=district, grids=grids, now=datetime.now(UTC), console=console)
+    return list(result.get("streets", DEFAULT_STREETS))
+
+
+async def _issue_credentials(uow: UnitOfWork, *, district: str, streets: list[str]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+
+    async def key(scope: str, roles: list[str], label: str) -> str:
+        secret, event = new_api_key(scope=scope, roles=roles, label=label, now=now, jurisdiction=scope)
+        await store_credential(uow, event)
+        uow.publish(event, key=event.key_id)
+        return secret
+
+    operators = [("district-admin", district, ["admin"]), ("dispatcher", district, ["dispatcher"]),
+                 *[(f"street-{code[-3:]}", code, ["dispatcher"]) for code in streets[:2]]]
+    operator_rows = []
+    for username, scope, roles in operators:
+        password = secrets.token_urlsafe(9)
+        event = new_operator(username=username, password=password, scope=scope, roles=roles, now=now,
+                             jurisdiction=scope, label=username)
+        await store_credential(uow, event)
+        uow.publish(event, key=username)
+        operator_rows.append({"username": username, "password": password, "jurisdiction": scope, "roles": roles})
+    return {
+        "district": {"code": district, "api_key": await key(district, ["system", "dispatcher", "admin"], "district admin")},
+        "streets": [{"code": code, "api_key": await key(code, ["system", "dispatcher"], f"street {code}")} for code in streets],
+        "open311": {"api_key": await key(district, ["open311"], "open311 clients"), "jurisdiction_id": district},
+        "hotline": {"client_id": "12345-demo", "secret": secrets.token_hex(16),
+                    "api_key": await key(district, ["hotline"], "12345 hotline")},
+        "operators": operator_rows,
+    }
+
+
+def _print_credentials(console: Console, credentials: dict[str, Any]) -> None:
+    console.print(f"  district {credentials['district']['code']} API key: {credentials['district']['api_key']}")
+    for operator in credentials.get("operators", [])[:2]:
+        console.print(f"  operator {operator['username']} / {operator['password']} ({operator['jurisdiction']})")

@@ -1,0 +1,118 @@
+"""The pre-aggregated read model: counter buckets and the deltas one event makes to them.
+
+A ticket belongs to one bucket per (jurisdiction prefix in its code chain) × (period kind) × (dimension).
+Its counters land in the period of its *receipt* (a cohort), so later events (signed, closed, evaluated)
+update the bucket the ticket was counted in. The answer for any prefix and date range is a sum over the
+few buckets returned by :func:`cover`, never a scan of tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from typing import Literal, NamedTuple
+
+from services.analytics.domain.facts import TicketFact
+from services.analytics.domain.measures import Counter, add, contributions
+from shared.codes import InvalidCode, ancestry
+
+Period = Literal["day", "week", "month", "quarter"]
+Dimension = Literal["all", "unit", "category", "channel", "class"]
+
+PERIODS: tuple[Period, ...] = ("day", "week", "month", "quarter")
+DIMENSIONS: tuple[Dimension, ...] = ("all", "unit", "category", "channel", "class")
+_LARGEST_FIRST: tuple[Period, ...] = ("quarter", "month", "week", "day")
+NONE_VALUE = "-"
+CHINA = timezone(timedelta(hours=8))
+
+
+class BucketKey(NamedTuple):
+    prefix: str
+    period: Period
+    start: date
+    dim: Dimension
+    value: str
+
+
+def local_day(moment: datetime) -> date:
+    """The Asia/Shanghai calendar day of an instant (China keeps UTC+8 all year)."""
+    return moment.astimezone(CHINA).date()
+
+
+def period_start(day: date, period: Period) -> date:
+    if period == "day":
+        return day
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def period_end(start: date, period: Period) -> date:
+    """The last day (inclusive) of the period that begins on ``start``."""
+    if period == "day":
+        return start
+    if period == "week":
+        return start + timedelta(days=6)
+    months = 1 if period == "month" else 3
+    month0 = start.month - 1 + months
+    return date(start.year + month0 // 12, month0 % 12 + 1, 1) - timedelta(days=1)
+
+
+def prefixes(jurisdiction: str) -> list[str]:
+    """The code chain of a jurisdiction from the district down (the code itself if it is not a code)."""
+    try:
+        return ancestry(jurisdiction)
+    except InvalidCode:
+        return [jurisdiction]
+
+
+def dimension_values(fact: TicketFact) -> dict[Dimension, str]:
+    return {
+        "all": "", "unit": fact.unit_code or NONE_VALUE, "category": fact.category or NONE_VALUE,
+        "channel": fact.channel or NONE_VALUE, "class": fact.community_class or NONE_VALUE,
+    }
+
+
+def keys_for(fact: TicketFact) -> list[BucketKey]:
+    """Every bucket the ticket counts in; none until its receipt is known."""
+    if fact.received_at is None:
+        return []
+    day = local_day(fact.received_at)
+    values = dimension_values(fact)
+    return [
+        BucketKey(prefix, period, period_start(day, period), dim, values[dim])
+        for prefix in prefixes(fact.jurisdiction) for period in PERIODS for dim in DIMENSIONS
+    ]
+
+
+def deltas(old: TicketFact | None, new: TicketFact) -> dict[BucketKey, Counter]:
+    """Counter changes (non-zero only) turning the read model for ``old`` into the one for ``new``."""
+    old_keys = keys_for(old) if old is not None else []
+    old_counter = contributions(old) if old is not None else {}
+    new_keys, new_counter = keys_for(new), contributions(new)
+    if old_keys == new_keys:
+        change = add(dict(new_counter), old_counter, sign=-1)
+        return {key: dict(change) for key in new_keys} if change else {}
+    result: dict[BucketKey, Counter] = {}
+    for key in old_keys:
+        result[key] = add({}, old_counter, sign=-1)
+    for key in new_keys:
+        add(result.setdefault(key, {}), new_counter)
+    return {key: counter for key, counter in result.items() if counter}
+
+
+def cover(since: date, until: date) -> list[tuple[Period, date]]:
+    """Whole buckets that exactly partition the days ``since``..``until`` (inclusive), largest first."""
+    return list(_cover(since, until))
+
+
+def _cover(since: date, until: date) -> Iterator[tuple[Period, date]]:
+    day = since
+    while day <= until:
+        for period in _LARGEST_FIRST:
+            if period_start(day, period) == day and period_end(day, period) <= until:
+                yield period, day
+                day = period_end(day, period) + timedelta(days=1)
+                break

@@ -1,0 +1,15 @@
+"""Settings of the analytics service (environment prefix `GRIDGOV_ANALYTICS_`)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_ANALYTICS_", extra="ignore")
+
+    name: str = "analytics"
+    port: int = 8005
+    database_url: str = "sqlite+aiosqlite:///var/analytics.db"

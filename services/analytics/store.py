@@ -1,0 +1,198 @@
+"""Analytics's tables: ticket facts, pre-aggregated counters, alerts, and the registry replica it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, fields
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Date, Index, String, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field
+
+from shared.db import UnitOfWork, new_base
+from services.analytics.domain.facts import TicketFact
+from services.analytics.domain.measures import Counter
+from services.analytics.domain.readmodel import BucketKey, Dimension, Period
+from services.analytics.domain.warning import Complaint
+
+Base = new_base()
+
+
+class FactRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "facts"
+    __table_args__ = (Index("ix_facts_category_received", "category", "received_at"),)
+
+    ticket_id: str = Field(primary_key=True, max_length=40)
+    jurisdiction: str = Field(index=True, max_length=20)
+    category: str = Field(default="", max_length=20)
+    received_at: datetime | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class CounterRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    """One counter of one bucket; the primary key order serves 'prefix + dimension + period range' reads."""
+
+    __tablename__ = "counters"
+
+    prefix: str = Field(primary_key=True, max_length=20)
+    dim: str = Field(primary_key=True, max_length=10)
+    period: str = Field(primary_key=True, max_length=8)
+    start: date = Field(sa_column=Column(Date, primary_key=True))
+    value: str = Field(primary_key=True, max_length=40)
+    name: str = Field(primary_key=True, max_length=24)
+    amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class AlertRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "alerts"
+
+    alert_id: str = Field(primary_key=True, max_length=120)
+    occurred_at: datetime = Field(index=True)
+    jurisdiction: str = Field(index=True, max_length=20)
+    kind: str = Field(max_length=20)
+    category: str | None = Field(default=None, max_length=20)
+    title: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DivisionRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "divisions"
+
+    code: str = Field(primary_key=True, max_length=20)
+    name: str
+    level: str = Field(max_length=10)
+    parent_code: str | None = Field(default=None, max_length=20)
+    community_class: str | None = Field(default=None, max_length=1)
+
+
+class GridRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "grids"
+
+    code: str = Field(primary_key=True, max_length=20)
+    name: str
+    kind: str = Field(max_length=30)
+    grid_class: str = Field(max_length=1)
+    community_code: str = Field(index=True, max_length=20)
+    polygon: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class UnitRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "units"
+
+    code: str = Field(primary_key=True, max_length=60)
+    name: str
+    level: str = Field(max_length=10)
+    division_code: str = Field(max_length=20)
+
+
+_DATETIME_FIELDS = {f.name for f in fields(TicketFact) if "datetime" in str(f.type)}
+
+
+def fact_to_json(fact: TicketFact) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(fact).items()}
+
+
+def fact_from_json(data: Mapping[str, Any]) -> TicketFact:
+    known = {f.name for f in fields(TicketFact)}
+    values = {k: datetime.fromisoformat(v) if k in _DATETIME_FIELDS and v else v
+              for k, v in data.items() if k in known}
+    return TicketFact(**values)
+
+
+async def get_fact(uow: UnitOfWork, ticket_id: str) -> TicketFact | None:
+    row = await uow.session.get(FactRow, ticket_id)
+    return fact_from_json(row.data) if row else None
+
+
+async def save_fact(uow: UnitOfWork, fact: TicketFact) -> None:
+    row = await uow.session.get(FactRow, fact.ticket_id)
+    row = row or FactRow(ticket_id=fact.ticket_id, jurisdiction=fact.jurisdiction)
+    row.jurisdiction, row.category, row.received_at = fact.jurisdiction, fact.category, fact.received_at
+    row.data = fact_to_json(fact)
+    uow.session.add(row)
+    await uow.session.flush()
+
+
+async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
+    """Facts of one category received since ``since`` under ``area`` (for repeat detection)."""
+    query = select(FactRow).where(
+        FactRow.category == category, FactRow.received_at >= since,  # type: ignore[operator]
+        FactRow.jurisdiction.startswith(area),  # type: ignore[attr-defined]
+    )
+    rows = (await uow.session.execute(query)).scalars()
+    return [Complaint(r.ticket_id, datetime.fromisoformat(r.data["received_at"]), r.category, r.jurisdiction,
+                      r.data.get("lon"), r.data.get("lat")) for r in rows]
+
+
+def _upsert(uow: UnitOfWork) -> Any:
+    table = CounterRow.__table__
+    dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={"amount": table.c.amount + statement.excluded.amount},
+    )
+
+
+async def add_counters(uow: UnitOfWork, deltas: Mapping[BucketKey, Counter]) -> None:
+    """Add counter deltas in the handler's transaction (insert or increment)."""
+    rows = [
+        {"prefix": k.prefix, "dim": k.dim, "period": k.period, "start": k.start, "value": k.value,
+         "name": name, "amount": amount}
+        for k, counter in deltas.items() for name, amount in counter.items()
+    ]
+    if rows:
+        await uow.session.execute(_upsert(uow), rows)
+
+
+async def read_counters(
+    uow: UnitOfWork, *, prefix: str, dim: Dimension, buckets: Iterable[tuple[Period, date]],
+) -> dict[str, Counter]:
+    """Counters summed over ``buckets``, per dimension value."""
+    table = CounterRow.__table__
+    wanted = [and_(table.c.period == p, table.c.start == s) for p, s in buckets]
+    if not wanted:
+        return {}
+    query = (select(table.c.value, table.c.name, func.sum(table.c.amount))
+             .where(table.c.prefix == prefix, table.c.dim == dim, or_(*wanted))
+             .group_by(table.c.value, table.c.name))
+    return _by_value(await uow.session.execute(query))
+
+
+async def read_series(
+    uow: UnitOfWork, *, prefix: str, period: Period, since: date, until: date, dim: Dimension = "all", value: str = "",
+) -> dict[date, Counter]:
+    """One counter map per bucket start of ``period`` within ``since``..``until``."""
+    table = CounterRow.__table__
+    query = (select(table.c.start, table.c.name, table.c.amount)
+             .where(table.c.prefix == prefix, table.c.dim == dim, table.c.period == period,
+                    table.c.value == value, table.c.start >= since, table.c.start <= until))
+    series: dict[date, Counter] = {}
+    for start, name, amount in await uow.session.execute(query):
+        if amount:
+            series.setdefault(start, {})[name] = int(amount)
+    return series
+
+
+def _by_value(result: Any) -> dict[str, Counter]:
+    out: dict[str, Counter] = {}
+    for value, name, amount in result:
+        if amount:
+            out.setdefault(value, {})[name] = int(amount)
+    return out
+
+
+async def children_counts(uow: UnitOfWork, *, prefix_length: int, under: str, period: Period,
+                          buckets: Iterable[tuple[Period, date]]) -> dict[str, int]:
+    """Tickets received per child prefix (e.g. every grid under a street) over ``buckets``."""
+    table = CounterRow.__table__
+    wanted = [and_(table.c.period == p, table.c.start == s) for p, s in buckets]
+    if not wanted:
+        return {}
+    query = (select(table.c.prefix, func.sum(table.c.amount))
+             .where(table.c.prefix.startswith(under), func.length(table.c.prefix) == prefix_length,
+                    table.c.dim == "all", table.c.name == "received", or_(*wanted))
+             .group_by(table.c.prefix))
+    return {prefix: int(total) for prefix, total in await uow.session.execute(query)}

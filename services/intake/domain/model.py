@@ -1,0 +1,67 @@
+"""A ticket as intake keeps it, and how a new one is received."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.events.ticket import Channel, Point, Severity, TicketReceived
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """A valid ticket submission from any channel (personal data already masked by the caller)."""
+
+    channel: Channel
+    category: str
+    description: str
+    severity: Severity = "一般"
+    location: Point | None = None
+    grid_code: str | None = None
+    address: str | None = None
+    external_id: str | None = None
+    reporter_masked: str | None = None
+    category_mapped: bool = True
+    entry_level: str = "grid"
+    self_resolved: bool = False
+
+
+@dataclass
+class TimelineEntry:
+    type: str
+    time: datetime
+    actor: str
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "time": self.time.isoformat(), "actor": self.actor, "note": self.note}
+
+
+@dataclass
+class Ticket:
+    id: str
+    state: str
+    jurisdiction: str
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+
+def jurisdiction_of(new: NewTicket, *, district: str) -> str:
+    """The grid code once known, else the most precise division code (at worst the district)."""
+    return new.grid_code or district
+
+
+def receive(new: NewTicket, *, ticket_id: str, district: str, now: datetime, actor: str,
+            geocode_pending: bool = False) -> tuple[Ticket, TicketReceived]:
+    """Accept a submission: the ticket in state ``received`` and its first event."""
+    jurisdiction = jurisdiction_of(new, district=district)
+    ticket = Ticket(id=ticket_id, state="received", jurisdiction=jurisdiction,
+                    timeline=[TimelineEntry("received", now, actor, f"channel={new.channel}")])
+    event = TicketReceived(
+        ticket_id=ticket_id, occurred_at=now, jurisdiction=jurisdiction, channel=new.channel, category=new.category,
+        category_mapped=new.category_mapped, severity=new.severity, grid_code=new.grid_code, location=new.location,
+        address=new.address, description=new.description, reporter_masked=new.reporter_masked,
+        external_id=new.external_id, entry_level=new.entry_level,  # type: ignore[arg-type]
+        geocode_pending=geocode_pending, self_resolved=new.self_resolved,
+    )
+    return ticket, event

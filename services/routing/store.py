@@ -1,0 +1,7 @@
+"""Routing's tables and queries."""
+
+from __future__ import annotations
+
+from shared.db import new_base
+
+Base = new_base()

@@ -1,0 +1,164 @@
+"""The consumer loop every service uses: batches, inbox de-duplication, retries with backoff, then the DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from sqlalchemy import select
+
+from shared import telemetry, topics
+from shared.bus.envelope import Envelope, MalformedMessage, decode
+from shared.bus.kafka import make_consumer, start_client
+from shared.db import Database, UnitOfWork
+from shared.events.base import Event
+from shared.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one consumer serves: its topics, the event types it handles and the jurisdictions it covers."""
+
+    name: str
+    topics: Sequence[str]
+    handlers: dict[type[Event], Handler]
+    prefixes: Sequence[str] = ("",)
+    retries: int = 3
+    backoff: float = 0.05
+
+    def wants(self, envelope: Envelope) -> bool:
+        return type(envelope.data) in self.handlers and any(
+            envelope.jurisdiction.startswith(prefix) for prefix in self.prefixes
+        )
+
+
+@dataclass
+class _Outcome:
+    dead: list[tuple[ConsumerRecord, str]] = field(default_factory=list)
+
+
+class Consumer:
+    """Consumes the subscription's topics; offsets are committed only after the database transaction."""
+
+    def __init__(self, db: Database, common: CommonSettings, subscription: Subscription, *,
+                 dlq_producer: AIOKafkaProducer) -> None:
+        self.db = db
+        self.common = common
+        self.sub = subscription
+        self.dlq_producer = dlq_producer
+        self.group_id = f"gridgov-{subscription.name}"
+        self.kafka: AIOKafkaConsumer | None = None
+        self.handled = 0
+
+    async def start(self) -> None:
+        self.kafka = make_consumer(self.common, group_id=self.group_id)
+        await start_client(self.kafka, self.common)
+        names = [topics.qualified(t, self.common.topic_prefix) for t in self.sub.topics]
+        if self.common.consumer_mode == "group":
+            self.kafka.subscribe(names)
+            return
+        await self.kafka.topics()
+        self.kafka.assign([TopicPartition(t, p) for t in names for p in sorted(self.kafka.partitions_for_topic(t) or ())])
+
+    async def stop(self) -> None:
+        if self.kafka is not None:
+            await self.kafka.stop()
+
+    async def run(self) -> None:
+        """Poll, handle and commit until cancelled."""
+        assert self.kafka is not None
+        while True:
+            batch = await self.kafka.getmany(timeout_ms=200, max_records=1000)
+            if batch:
+                await self.handle_batch(batch)
+
+    async def handle_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        records = [record for partition in batch.values() for record in partition]
+        envelopes, outcome = self._decode_all(records)
+        wanted = [(record, env) for record, env in envelopes if self.sub.wants(env)]
+        if wanted and not await self._handle_together(wanted):
+            for record, env in wanted:
+                reason = await self._handle_alone(env)
+                if reason:
+                    outcome.dead.append((record, reason))
+        await self._dead_letter(outcome.dead)
+        assert self.kafka is not None
+        await self.kafka.commit({tp: OffsetAndMetadata(recs[-1].offset + 1, "") for tp, recs in batch.items()})
+
+    def _decode_all(self, records: list[ConsumerRecord]) -> tuple[list[tuple[ConsumerRecord, Envelope]], _Outcome]:
+        decoded, outcome = [], _Outcome()
+        for record in records:
+            try:
+                decoded.append((record, decode(record.headers, record.value)))
+            except MalformedMessage as error:
+                outcome.dead.append((record, f"malformed: {error}"))
+        return decoded, outcome
+
+    async def _handle_together(self, wanted: list[tuple[ConsumerRecord, Envelope]]) -> bool:
+        """Fast path: the whole batch in one transaction, inbox written once."""
+        try:
+            async with self.db.uow() as uow:
+                seen = await self._seen(uow, [env.id for _, env in wanted])
+                fresh = [env for _, env in wanted if env.id not in seen]
+                for env in fresh:
+                    await self._call(env, uow)
+                await uow.mark_handled([env.id for env in fresh], self.sub.name)
+                await uow.commit()
+        except Exception:
+            log.warning("batch of %d failed; handling one by one", len(wanted), exc_info=True)
+            return False
+        self._count(fresh, "ok")
+        return True
+
+    async def _handle_alone(self, env: Envelope) -> str | None:
+        """Slow path: retry one message with backoff; return the reason if it must go to the DLQ."""
+        for attempt in range(self.sub.retries):
+            try:
+                async with self.db.uow() as uow:
+                    if not await self._seen(uow, [env.id]):
+                        await self._call(env, uow)
+                        await uow.mark_handled([env.id], self.sub.name)
+                        await uow.commit()
+                self._count([env], "ok")
+                return None
+            except Exception as error:  # the reason travels to the DLQ
+                reason = f"{type(error).__name__}: {error}"
+                await asyncio.sleep(self.sub.backoff * (4**attempt))
+        self._count([env], "dlq")
+        return f"handler failed after {self.sub.retries} attempts: {reason}"
+
+    async def _call(self, env: Envelope, uow: UnitOfWork) -> None:
+        with telemetry.span_from(env.traceparent, f"consume {env.type}", consumer=self.sub.name, ce_id=env.id):
+            uow.envelope = env
+            await self.sub.handlers[type(env.data)](env.data, uow)
+
+    async def _seen(self, uow: UnitOfWork, ids: list[str]) -> set[str]:
+        inbox = self.db.inbox
+        query = select(inbox.c.event_id).where(inbox.c.consumer == self.sub.name, inbox.c.event_id.in_(ids))
+        return set((await uow.session.execute(query)).scalars())
+
+    async def _dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
+        dlq = topics.qualified(topics.DLQ, self.common.topic_prefix)
+        for record, reason in dead:
+            log.error("to DLQ %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+            headers = list(record.headers or ()) + [
+                ("dlq_reason", reason.encode()), ("dlq_consumer", self.sub.name.encode()),
+                ("dlq_topic", record.topic.encode()), ("dlq_partition", str(record.partition).encode()),
+                ("dlq_offset", str(record.offset).encode()),
+            ]
+            await self.dlq_producer.send_and_wait(dlq, value=record.value, key=record.key, headers=headers)
+            telemetry.DLQ_MESSAGES.labels(self.sub.name, reason.split(":", 1)[0]).inc()
+
+    def _count(self, envelopes: list[Envelope], outcome: str) -> None:
+        self.handled += len(envelopes) if outcome == "ok" else 0
+        for env in envelopes:
+            telemetry.EVENTS_CONSUMED.labels(self.sub.name, env.type, outcome).inc()

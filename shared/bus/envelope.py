@@ -1,0 +1,109 @@
+"""CloudEvents 1.0 envelope in Kafka binary content mode (``ce_*`` headers, JSON body)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from shared.events.base import Event, UnknownEventType, event_class
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+REQUIRED_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_jurisdiction")
+
+
+class MalformedMessage(ValueError):
+    """A record that is not a valid gridgov CloudEvent (bad JSON, unknown type, schema violation)."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str
+    jurisdiction: str
+    data: Event
+    traceparent: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def source_for(service: str, district: str) -> str:
+    return f"/gridgov/{service}/{district}"
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def to_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
+    headers = {
+        "ce_specversion": SPECVERSION,
+        "ce_id": envelope.id,
+        "ce_source": envelope.source,
+        "ce_type": envelope.type,
+        "ce_time": envelope.time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "ce_subject": envelope.subject,
+        "ce_jurisdiction": envelope.jurisdiction,
+        "content-type": CONTENT_TYPE,
+    }
+    if envelope.traceparent:
+        headers["ce_traceparent"] = envelope.traceparent
+    return [(name, value.encode()) for name, value in headers.items()]
+
+
+def encode_data(event: Event) -> bytes:
+    return orjson.dumps(event.model_dump(mode="json"))
+
+
+def decode(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> Envelope:
+    """Parse one Kafka record into an Envelope, or raise MalformedMessage saying what is wrong."""
+    meta = _header_map(headers)
+    missing = [name for name in REQUIRED_HEADERS if name not in meta]
+    if missing:
+        raise MalformedMessage(f"missing CloudEvents headers: {', '.join(missing)}")
+    if meta["ce_specversion"] != SPECVERSION:
+        raise MalformedMessage(f"unsupported ce_specversion '{meta['ce_specversion']}'")
+    try:
+        cls = event_class(meta["ce_type"])
+    except UnknownEventType as error:
+        raise MalformedMessage(str(error)) from None
+    data = _parse_body(cls, value)
+    return Envelope(
+        id=meta["ce_id"], source=meta["ce_source"], type=meta["ce_type"], time=_parse_time(meta["ce_time"]),
+        subject=meta.get("ce_subject", ""), jurisdiction=meta["ce_jurisdiction"], data=data,
+        traceparent=meta.get("ce_traceparent"),
+    )
+
+
+def _header_map(headers: Any) -> dict[str, str]:
+    try:
+        return {name: raw.decode() for name, raw in (headers or ())}
+    except (UnicodeDecodeError, AttributeError, ValueError) as error:
+        raise MalformedMessage(f"unreadable headers: {error}") from None
+
+
+def _parse_body(cls: type[Event], value: bytes | None) -> Event:
+    try:
+        payload = orjson.loads(value or b"")
+    except orjson.JSONDecodeError as error:
+        raise MalformedMessage(f"body is not JSON: {error}") from None
+    try:
+        return cls.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise MalformedMessage(f"schema violation for {cls.ce_type} at '{where}': {first['msg']}") from None
+
+
+def _parse_time(raw: str) -> datetime:
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedMessage(f"ce_time '{raw}' is not RFC 3339") from None

@@ -1,0 +1,205 @@
+"""Database engines (SQLite embedded, PostgreSQL in production), per-service metadata and the unit of work.
+
+The unit of work is the one place where a state change, the events it produces (outbox) and the handled
+message ids (inbox) are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import event as sa_event
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import registry as orm_registry
+from sqlmodel import SQLModel
+
+from shared import telemetry
+from shared.bus.envelope import Envelope, encode_data, new_event_id, source_for, to_headers
+from shared.events.base import Event
+from shared.settings import SUPPORTED_DB_SCHEMES
+
+
+class UnsupportedDatabase(ValueError):
+    """A database URL whose scheme gridgov cannot use."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_base() -> type[SQLModel]:
+    """A SQLModel base with its own metadata, so each service's tables stay in its own database."""
+
+    class ServiceModel(SQLModel, registry=orm_registry(metadata=MetaData())):
+        pass
+
+    add_bus_tables(ServiceModel.metadata)
+    return ServiceModel
+
+
+def add_bus_tables(metadata: MetaData) -> None:
+    """The outbox, inbox and credential replica every service keeps in its own database."""
+    if "outbox" in metadata.tables:
+        return
+    Table(
+        "outbox", metadata,
+        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("ce_type", String(200), nullable=False),
+        Column("headers", LargeBinary, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Index("ix_outbox_unsent", "sent_at", "seq"),
+    )
+    Table(
+        "inbox", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("consumer", String(100), primary_key=True),
+        Column("handled_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "credentials", metadata,
+        Column("key_id", String(64), primary_key=True),
+        Column("kind", String(20), nullable=False),
+        Column("secret_hash", Text, nullable=False),
+        Column("scope", String(20), nullable=False),
+        Column("roles", Text, nullable=False),
+        Column("label", Text, nullable=False, default=""),
+        Column("expires_at", DateTime(timezone=True), nullable=True),
+        Column("revoked", Integer, nullable=False, default=0),
+    )
+
+
+def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+    """Build an engine; SQLite gets WAL and a busy timeout, PostgreSQL an optional search_path."""
+    scheme = url.split("://", 1)[0]
+    if scheme not in SUPPORTED_DB_SCHEMES:
+        raise UnsupportedDatabase(f"database URL scheme '{scheme}' is not supported ({', '.join(SUPPORTED_DB_SCHEMES)})")
+    if scheme.startswith("sqlite"):
+        return _sqlite_engine(url)
+    connect_args: dict[str, Any] = {"server_settings": {"search_path": schema}} if schema else {}
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args,
+                               pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> AsyncEngine:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @sa_event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Create missing tables (tests and the embedded default; production runs Alembic)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+
+
+class Database:
+    """An engine, its session factory and the identity used on published events."""
+
+    def __init__(self, engine: AsyncEngine, metadata: MetaData, *, service: str, district: str,
+                 topic_prefix: str = "") -> None:
+        self.engine = engine
+        self.metadata = metadata
+        self.service = service
+        self.source = source_for(service, district)
+        self.topic_prefix = topic_prefix
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+        self.outbox = metadata.tables["outbox"]
+        self.inbox = metadata.tables["inbox"]
+        self.on_commit: list[Callable[[], None]] = []
+
+    def uow(self) -> "UnitOfWork":
+        return UnitOfWork(self)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction: state changes through ``session``, events through ``publish``, inbox through ``mark_handled``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.session: AsyncSession = db.sessions()
+        self.envelope: Envelope | None = None
+        self._rows: list[dict[str, Any]] = []
+
+    async def __aenter__(self) -> "UnitOfWork":
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is not None:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def publish(self, event: Event, *, key: str, subject: str | None = None, jurisdiction: str | None = None) -> str:
+        """Queue ``event`` in the outbox of this transaction; returns its ce_id."""
+        envelope = Envelope(
+            id=new_event_id(), source=self.db.source, type=event.ce_type, time=utcnow(),
+            subject=subject or key, jurisdiction=jurisdiction or getattr(event, "jurisdiction", ""),
+            data=event, traceparent=telemetry.current_traceparent(),
+        )
+        self._rows.append({
+            "event_id": envelope.id, "topic": f"{self.db.topic_prefix}{event.topic}", "key": key,
+            "ce_type": event.ce_type, "headers": orjson.dumps(to_headers_json(envelope)),
+            "payload": encode_data(event), "created_at": envelope.time, "sent_at": None,
+        })
+        return envelope.id
+
+    async def already_handled(self, event_id: str, consumer: str) -> bool:
+        inbox = self.db.inbox
+        result = await self.session.execute(
+            inbox.select().where(inbox.c.event_id == event_id, inbox.c.consumer == consumer)
+        )
+        return result.first() is not None
+
+    async def mark_handled(self, event_ids: list[str], consumer: str) -> None:
+        if event_ids:
+            now = utcnow()
+            await self.session.execute(
+                self.db.inbox.insert(), [{"event_id": i, "consumer": consumer, "handled_at": now} for i in event_ids]
+            )
+
+    async def commit(self) -> None:
+        if self._rows:
+            await self.session.execute(self.db.outbox.insert(), self._rows)
+        await self.session.commit()
+        published, self._rows = bool(self._rows), []
+        if published:
+            for callback in self.db.on_commit:
+                callback()
+
+
+def to_headers_json(envelope: Envelope) -> list[list[str]]:
+    return [[name, value.decode()] for name, value in to_headers(envelope)]
+
+
+def sqlite_url(path: str | os.PathLike[str]) -> str:
+    return f"sqlite+aiosqlite:///{path}"

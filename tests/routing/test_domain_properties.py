@@ -1,0 +1,47 @@
+"""Properties over generated tickets: one lead, always inside the ticket's place, never dropped."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.routing.domain.lifecycle import return_ticket, start
+from services.routing.domain.place import TicketFacts
+from services.routing.domain.router import route_ticket
+from tests.routing.routing_world import COMMUNITIES, ITEMS, NOW, REPLICA, context
+
+KNOWN_GRIDS = sorted(REPLICA.grids)
+UNKNOWN_GRIDS = st.builds(lambda c, n: f"{c}{n:03d}", st.sampled_from(COMMUNITIES),
+                          st.integers(100, 999))
+
+tickets = st.builds(
+    lambda category, grid, severity, entry: TicketFacts(
+        ticket_id="330903-20261124-000001", category=category, jurisdiction=grid, occurred_at=NOW,
+        severity=severity, grid_code=grid, entry_level=entry),
+    category=st.sampled_from([*ITEMS, "99999999"]),
+    grid=st.one_of(st.sampled_from(KNOWN_GRIDS), UNKNOWN_GRIDS),
+    severity=st.sampled_from(["一般", "较大", "重大", "特别重大"]),
+    entry=st.sampled_from(["grid", "community", "street", "district"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tickets)
+def test_every_ticket_gets_exactly_one_lead_whose_jurisdiction_contains_its_grid(facts: TicketFacts) -> None:
+    routed = route_ticket(facts, context(), now=NOW)
+    assert routed.assignment.role == "lead" and routed.co_units == []
+    assert facts.grid_code is not None and facts.grid_code.startswith(routed.assignment.unit_jurisdiction)
+    assert routed.assignment.unit_code.startswith(routed.assignment.unit_jurisdiction + "-")
+
+
+@settings(max_examples=100, deadline=None)
+@given(tickets, st.integers(1, 6))
+def test_returns_never_leave_the_ticket_without_a_lead_inside_its_place(facts: TicketFacts, returns: int) -> None:
+    ctx = context()
+    step = start(facts, ctx, now=NOW)
+    for _ in range(returns):
+        step = return_ticket(step.state, ctx, unit_code=step.state.lead.unit_code, reason="x", now=NOW)
+    assert step.state.ticket.grid_code is not None
+    assert step.state.ticket.grid_code.startswith(step.state.lead.unit_jurisdiction)
+    assert step.state.returns <= ctx.version.max_returns
+    assert step.state.first_unit_code == step.state.tried[0]

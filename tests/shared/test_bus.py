@@ -1,0 +1,233 @@
+"""The bus end to end on the real broker: outbox → relay → Kafka → consumer → inbox, DLQ, prefixes, redrive."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import Column, Integer, String, Table, func, select
+
+from shared import telemetry, topics
+from shared.broker import EmbeddedBroker
+from shared.bus.consumer import Consumer, Subscription
+from shared.bus.kafka import bootstrap, ensure_topics, make_producer, start_client
+from shared.bus.relay import OutboxRelay, redrive
+from shared.db import Database, create_schema, make_engine, new_base
+from shared.events.ticket import TicketReceived, TicketSigned
+from tests.harness import create_pg_schema, wait_for
+
+Base = new_base()
+effects = Table("effects", Base.metadata, Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("ticket_id", String(40)), Column("ce_id", String(36)))
+
+
+def received(ticket_id: str, jurisdiction: str = "330903001001001") -> TicketReceived:
+    return TicketReceived(ticket_id=ticket_id, occurred_at=datetime.now(UTC), jurisdiction=jurisdiction,
+                          channel="rest", category="01010101", description="占道经营")
+
+
+async def open_db(target, common) -> Database:
+    if target.schema:
+        await create_pg_schema(target.url, target.schema)
+    db = Database(make_engine(target.url, schema=target.schema), Base.metadata, service="test",
+                  district="330903", topic_prefix=common.topic_prefix)
+    await create_schema(db.engine, db.metadata)
+    return db
+
+
+async def record_effect(event, uow) -> None:
+    await uow.session.execute(effects.insert().values(ticket_id=event.ticket_id, ce_id=uow.envelope.id))
+
+
+async def count_is(db: Database, expected: int) -> bool:
+    return await effect_count(db) == expected
+
+
+async def effect_count(db: Database) -> int:
+    async with db.engine.connect() as connection:
+        return int((await connection.execute(select(func.count()).select_from(effects))).scalar_one())
+
+
+class Pipeline:
+    """Relay and consumer of one test database, started and stopped together."""
+
+    def __init__(self, db: Database, common, *, prefixes=("",), handler=record_effect) -> None:
+        self.db, self.common = db, common
+        self.sub = Subscription(name="test", topics=[topics.TICKETS], prefixes=prefixes,
+                                handlers={TicketReceived: handler, TicketSigned: handler}, backoff=0.01)
+
+    async def __aenter__(self) -> "Pipeline":
+        await ensure_topics(self.common)
+        self.producer = make_producer(self.common)
+        await start_client(self.producer, self.common)
+        self.relay = OutboxRelay(self.db, self.producer)
+        self.consumer = Consumer(self.db, self.common, self.sub, dlq_producer=self.producer)
+        await self.consumer.start()
+        import asyncio
+
+        self.tasks = [asyncio.create_task(self.relay.run()), asyncio.create_task(self.consumer.run())]
+        return self
+
+    async def __aexit__(self, *_) -> None:
+        import asyncio
+
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.consumer.stop()
+        await self.producer.stop()
+
+
+async def publish(db: Database, *events: TicketReceived) -> list[str]:
+    async with db.uow() as uow:
+        ids = [uow.publish(event, key=event.ticket_id) for event in events]
+        await uow.commit()
+    return ids
+
+
+async def raw_records(common, topic: str) -> list:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap(common), enable_auto_commit=False,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=5)
+    await consumer.start()
+    name = topics.qualified(topic, common.topic_prefix)
+    await consumer.topics()
+    consumer.assign([TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()])
+    out = []
+    for _ in range(10):
+        batch = await consumer.getmany(timeout_ms=200)
+        out += [r for recs in batch.values() for r in recs]
+    await consumer.stop()
+    return out
+
+
+async def test_event_arrives_with_every_ce_header_and_the_trace(database, common):
+    db = await open_db(database("bus"), common)
+    consumer_traces: list[str] = []
+
+    async def handler(event, uow):
+        from opentelemetry import trace
+
+        consumer_traces.append(f"{trace.get_current_span().get_span_context().trace_id:032x}")
+        await record_effect(event, uow)
+
+    async with Pipeline(db, common, handler=handler):
+        with telemetry.span_from(None, "http request") as span:
+            trace_id = f"{span.get_span_context().trace_id:032x}"
+            await publish(db, received("330903-20261125-000001"))
+        await wait_for(lambda: effect_count(db))
+    record = (await raw_records(common, topics.TICKETS))[0]
+    headers = {k: v.decode() for k, v in record.headers}
+    for name in ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "ce_jurisdiction"):
+        assert headers.get(name), name
+    assert headers["ce_type"] == "cn.gridgov.ticket.received.v1"
+    assert headers["ce_source"] == "/gridgov/test/330903" and headers["ce_jurisdiction"] == "330903001001001"
+    assert headers["ce_traceparent"].split("-")[1] == trace_id
+    assert record.key == b"330903-20261125-000001"
+    assert consumer_traces == [trace_id]
+    await db.dispose()
+
+
+async def test_redelivered_message_changes_nothing(database, common):
+    db = await open_db(database("bus"), common)
+    async with Pipeline(db, common) as pipeline:
+        await publish(db, received("330903-20261125-000002"))
+        await wait_for(lambda: effect_count(db))
+        await redrive(db, since=datetime.now(UTC) - timedelta(minutes=5))
+        handled_before = pipeline.consumer.handled
+        await publish(db, received("330903-20261125-000003"))
+        await wait_for(lambda: count_is(db, 2))
+    assert await effect_count(db) == 2
+    assert pipeline.consumer.handled == handled_before + 1
+    await db.dispose()
+
+
+async def test_poison_messages_go_to_dlq_with_reason_and_do_not_block(database, common):
+    db = await open_db(database("bus"), common)
+    failing = "330903-20261125-000666"
+
+    async def handler(event, uow):
+        if event.ticket_id == failing:
+            raise ValueError("cannot handle this one")
+        await record_effect(event, uow)
+
+    async with Pipeline(db, common, handler=handler) as pipeline:
+        name = topics.qualified(topics.TICKETS, common.topic_prefix)
+        good = [(k.encode(), v.encode()) for k, v in [("ce_specversion", "1.0"), ("ce_id", str(uuid.uuid4())),
+                ("ce_source", "/x"), ("ce_time", "2026-11-25T00:00:00Z"), ("ce_jurisdiction", "330903")]]
+        key = b"330903-20261125-000009"
+        await pipeline.producer.send_and_wait(name, b"{not json", key=key,
+                                              headers=[(k.decode(), v) for k, v in good] + [("ce_type", received("x").ce_type.encode())])
+        await pipeline.producer.send_and_wait(name, b"{}", key=key, headers=[(k.decode(), v) for k, v in good]
+                                              + [("ce_type", b"cn.gridgov.nothing.v1")])
+        await pipeline.producer.send_and_wait(name, b'{"ticket_id": 5}', key=key,
+                                              headers=[(k.decode(), v) for k, v in good] + [("ce_type", received("x").ce_type.encode())])
+        await publish(db, received(failing), received("330903-20261125-000010"))
+        await wait_for(lambda: effect_count(db))
+        dead = await wait_for(lambda: _dlq(common, 4), timeout=20)
+    reasons = sorted(dict((k, v.decode()) for k, v in r.headers)["dlq_reason"] for r in dead)
+    assert any("body is not JSON" in r for r in reasons)
+    assert any("unknown event type" in r for r in reasons)
+    assert any("schema violation" in r for r in reasons)
+    assert any("cannot handle this one" in r for r in reasons)
+    assert await effect_count(db) == 1
+    await db.dispose()
+
+
+async def _dlq(common, count: int):
+    records = await raw_records(common, topics.DLQ)
+    return records if len(records) >= count else None
+
+
+async def test_prefix_consumer_never_sees_other_streets(database, common):
+    db = await open_db(database("bus"), common)
+    seen: list[str] = []
+
+    async def handler(event, uow):
+        seen.append(event.jurisdiction)
+        await record_effect(event, uow)
+
+    async with Pipeline(db, common, prefixes=("330903001",), handler=handler):
+        await publish(db, received("330903-20261125-000020", "330903002001001"),
+                      received("330903-20261125-000021", "330903001002003"),
+                      received("330903-20261125-000022", "330903002"))
+        await wait_for(lambda: effect_count(db))
+        await publish(db, received("330903-20261125-000023", "330903001"))
+        await wait_for(lambda: count_is(db, 2))
+    assert seen == ["330903001002003", "330903001"]
+    await db.dispose()
+
+
+async def test_broker_restarted_empty_then_redrive_restores_delivery_without_doubles(database, common, tmp_path):
+    port_broker = EmbeddedBroker().start()
+    local = common.model_copy(update={"broker_url": port_broker.url})
+    db = await open_db(database("bus"), local)
+    try:
+        async with Pipeline(db, local):
+            await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(100, 110)])
+            await wait_for(lambda: count_is(db, 10))
+        restart_at = datetime.now(UTC)
+        port_broker.stop()
+        port_broker = EmbeddedBroker(port=port_broker.port).start()
+        async with Pipeline(db, local):
+            moved = await redrive(db, since=restart_at - timedelta(minutes=5))
+            assert moved == 10
+            await publish(db, received("330903-20261125-000200"))
+            await wait_for(lambda: count_is(db, 11))
+            assert len(await raw_records(local, topics.TICKETS)) == 11
+        assert await effect_count(db) == 11
+    finally:
+        port_broker.stop()
+        await db.dispose()
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite:///plain.db"])
+def test_unknown_database_scheme_is_refused_with_one_line(url):
+    from pydantic import ValidationError
+
+    from services.intake.settings import Settings
+
+    with pytest.raises(ValidationError) as error:
+        Settings(database_url=url)
+    assert "is not supported" in str(error.value)
