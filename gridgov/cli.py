@@ -134,6 +134,12 @@ def run(
     """Start the embedded broker and all five services (Ctrl-C stops everything)."""
     from gridgov.supervisor import Supervisor
 
+    import signal
+
+    def _interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
     var_dir.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(console, var_dir=var_dir)
     env = {"GRIDGOV_LOG_JSON": os.environ.get("GRIDGOV_LOG_JSON", "false")}

@@ -184,7 +184,7 @@ def _by_value(result: Any) -> dict[str, Counter]:
     return out
 
 
-async def children_counts(uow: UnitOfWork, *, prefix_length: int, under: str, period: Period,
+async def children_counts(uow: UnitOfWork, *, prefix_length: int, under: str,
                           buckets: Iterable[tuple[Period, date]]) -> dict[str, int]:
     """Tickets received per child prefix (e.g. every grid under a street) over ``buckets``."""
     table = CounterRow.__table__
@@ -196,3 +196,69 @@ async def children_counts(uow: UnitOfWork, *, prefix_length: int, under: str, pe
                     table.c.dim == "all", table.c.name == "received", or_(*wanted))
              .group_by(table.c.prefix))
     return {prefix: int(total) for prefix, total in await uow.session.execute(query)}
+
+
+async def community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
+    """Class A/B/C of the community the code lies in (the grid's class when the community has none)."""
+    if len(jurisdiction) < 12:
+        return None
+    division = await uow.session.get(DivisionRow, jurisdiction[:12])
+    if division is not None and division.community_class:
+        return division.community_class
+    grid = await uow.session.get(GridRow, jurisdiction[:15]) if len(jurisdiction) >= 15 else None
+    return grid.grid_class if grid is not None else None
+
+
+async def add_alert(uow: UnitOfWork, row: AlertRow) -> bool:
+    """Store an alert once; False when an alert with that id exists already."""
+    if await uow.session.get(AlertRow, row.alert_id) is not None:
+        return False
+    uow.session.add(row)
+    await uow.session.flush()
+    return True
+
+
+async def list_alerts(uow: UnitOfWork, *, prefix: str, kind: str | None, since: datetime | None,
+                      limit: int) -> list[AlertRow]:
+    query = select(AlertRow).where(AlertRow.jurisdiction.startswith(prefix))  # type: ignore[attr-defined]
+    if kind:
+        query = query.where(AlertRow.kind == kind)
+    if since:
+        query = query.where(AlertRow.occurred_at >= since)
+    query = query.order_by(AlertRow.occurred_at.desc()).limit(limit)  # type: ignore[attr-defined]
+    return list((await uow.session.execute(query)).scalars())
+
+
+async def upsert(uow: UnitOfWork, row: Any) -> None:
+    """Replace a registry replica row by primary key."""
+    await uow.session.merge(row)
+
+
+async def remove_grid(uow: UnitOfWork, code: str) -> None:
+    row = await uow.session.get(GridRow, code)
+    if row is not None:
+        await uow.session.delete(row)
+
+
+async def divisions_under(uow: UnitOfWork, prefix: str) -> list[DivisionRow]:
+    query = select(DivisionRow).where(DivisionRow.code.startswith(prefix)).order_by(DivisionRow.code)  # type: ignore[attr-defined]
+    return list((await uow.session.execute(query)).scalars())
+
+
+async def grids_under(uow: UnitOfWork, prefix: str) -> list[GridRow]:
+    query = select(GridRow).where(GridRow.code.startswith(prefix)).order_by(GridRow.code)  # type: ignore[attr-defined]
+    return list((await uow.session.execute(query)).scalars())
+
+
+async def names_of_units(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, str]:
+    wanted = list(codes)
+    if not wanted:
+        return {}
+    rows = await uow.session.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.code.in_(wanted)))  # type: ignore[attr-defined]
+    return {code: name for code, name in rows}
+
+
+async def community_classes(uow: UnitOfWork, prefix: str) -> dict[str, str]:
+    query = select(DivisionRow.code, DivisionRow.community_class).where(
+        DivisionRow.code.startswith(prefix[:12]), DivisionRow.community_class.is_not(None))  # type: ignore[attr-defined, union-attr]
+    return {code: cls for code, cls in await uow.session.execute(query)}

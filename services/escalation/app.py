@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import FastAPI
 
+from shared import topics
+from shared.bus.consumer import Subscription
 from shared.runtime import ServiceRuntime, create_service_app
-from services.escalation import store
+from services.escalation import api, handlers, store
+from services.escalation.scheduler import run_scheduler, system_now
 from services.escalation.settings import Settings
 
 
-def create_app(settings: Settings | None = None, *, database_schema: str | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, database_schema: str | None = None,
+               now: Callable[[], datetime] = system_now, scheduler_interval: float | None = 1.0) -> FastAPI:
+    """The escalation app; ``now`` drives the timer loop (tests move it), ``scheduler_interval=None`` turns it off."""
     settings = settings or Settings()
-    runtime = ServiceRuntime(settings, metadata=store.Base.metadata, database_schema=database_schema,
-                             replicate_credentials=True)
-    return create_service_app(settings, runtime=runtime, routers=[], title="gridgov escalation")
+    runtime = ServiceRuntime(
+        settings, metadata=store.Base.metadata, database_schema=database_schema, replicate_credentials=True,
+        subscriptions=[Subscription(name="escalation", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS))],
+    )
+
+    async def start_scheduler(running: ServiceRuntime) -> None:
+        if scheduler_interval is not None and running.db is not None:
+            running.spawn(run_scheduler(running.db, now=now, interval=scheduler_interval), name="escalation-timers")
+
+    return create_service_app(settings, runtime=runtime, routers=[api.router], title="gridgov escalation",
+                              description="Time limits on the working calendar, reminders, supervision, escalation.",
+                              on_start=[start_scheduler])

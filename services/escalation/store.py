@@ -1,7 +1,250 @@
-"""Escalation's tables and queries."""
+"""Escalation's tables and queries: tickets' tracks, clocks, durable timers, ladders, complaints, overrides."""
 
 from __future__ import annotations
 
-from shared.db import new_base
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, and_, delete, func, select, tuple_, update
+from sqlmodel import Field
+
+from shared.db import UnitOfWork, is_postgres, new_base
+from services.escalation.domain.clock import Clock, ClockEntry
+from services.escalation.domain.lifecycle import Track
+from services.escalation.domain.policy import Limit
+from services.escalation.domain.timers import Timer
 
 Base = new_base()
+
+
+class TrackRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "tracks"
+
+    ticket_id: str = Field(primary_key=True, max_length=40)
+    jurisdiction: str = Field(index=True, max_length=20)
+    policy_version: str = Field(max_length=40)
+    category: str | None = Field(default=None, max_length=20)
+    severity: str = Field(default="一般", max_length=10)
+    place: str = Field(default="", max_length=40)
+    unit_code: str | None = Field(default=None, max_length=60)
+    level: str | None = Field(default=None, max_length=20)
+
+
+class ClockRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "clocks"
+
+    ticket_id: str = Field(primary_key=True, max_length=40)
+    seq: int = Field(primary_key=True)
+    kind: str = Field(max_length=20)
+    state: str = Field(index=True, max_length=10)
+    unit_code: str = Field(max_length=60)
+    level: str = Field(max_length=20)
+    jurisdiction: str = Field(max_length=20)
+    limit_amount: float
+    limit_unit: str = Field(max_length=20)
+    policy_version: str = Field(max_length=40)
+    started_at: datetime
+    due_at: datetime
+    budget_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    paused_at: datetime | None = None
+    pauses: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON))
+    stopped_at: datetime | None = None
+    stop_reason: str = ""
+    history: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class TimerRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    """A durable timer; ``status`` is pending until fired (published) or skipped (its clock moved on)."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "status", "fire_at"),)
+
+    ticket_id: str = Field(primary_key=True, max_length=40)
+    clock_seq: int = Field(primary_key=True)
+    step: str = Field(primary_key=True, max_length=60)
+    clock: str = Field(max_length=20)
+    fire_at: datetime
+    status: str = Field(default="pending", max_length=10)
+    claim: str | None = Field(default=None, max_length=40)
+    fired_at: datetime | None = None
+
+
+class LadderRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "ladders"
+
+    district: str = Field(primary_key=True, max_length=6)
+    version: int
+    rules: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime
+    updated_by: str = Field(default="", max_length=64)
+
+
+class ComplaintRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_place", "place", "category", "at"),)
+
+    ticket_id: str = Field(primary_key=True, max_length=40)
+    place: str = Field(max_length=40)
+    category: str = Field(max_length=20)
+    at: datetime
+
+
+class OverrideRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
+    """A district's own working-day decision (local holiday, typhoon day, extra working day)."""
+
+    __tablename__ = "calendar_overrides"
+
+    district: str = Field(primary_key=True, max_length=6)
+    day: date = Field(primary_key=True)
+    working: bool
+    note: str = ""
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; every stored instant is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+async def get_track(uow: UnitOfWork, ticket_id: str) -> Track | None:
+    row = await uow.session.get(TrackRow, ticket_id)
+    if row is None:
+        return None
+    clocks = (await uow.session.execute(
+        select(ClockRow).where(ClockRow.ticket_id == ticket_id).order_by(ClockRow.seq)  # type: ignore[arg-type]
+    )).scalars().all()
+    return Track(ticket_id=row.ticket_id, jurisdiction=row.jurisdiction, policy_version=row.policy_version,
+                 category=row.category, severity=row.severity, place=row.place,  # type: ignore[arg-type]
+                 unit_code=row.unit_code, level=row.level,  # type: ignore[arg-type]
+                 clocks=tuple(_clock(c) for c in clocks))
+
+
+async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock]) -> None:
+    row = await uow.session.get(TrackRow, track.ticket_id)
+    if row is None:
+        row = TrackRow(ticket_id=track.ticket_id, jurisdiction=track.jurisdiction, policy_version=track.policy_version)
+        uow.session.add(row)
+    row.jurisdiction, row.category, row.severity = track.jurisdiction, track.category, track.severity
+    row.place, row.unit_code, row.level = track.place, track.unit_code, track.level
+    for clock in changed:
+        existing = await uow.session.get(ClockRow, (clock.ticket_id, clock.seq))
+        values = _clock_values(clock)
+        if existing is None:
+            uow.session.add(ClockRow(**values))
+        else:
+            for name, value in values.items():
+                setattr(existing, name, value)
+    await uow.session.flush()
+
+
+async def replace_timers(uow: UnitOfWork, clock: Clock, planned: list[Timer]) -> None:
+    """Make the clock's pending timers exactly ``planned``; fired or skipped steps are never re-armed."""
+    table = TimerRow.__table__
+    done = set((await uow.session.execute(
+        select(table.c.step).where(table.c.ticket_id == clock.ticket_id, table.c.clock_seq == clock.seq,
+                                   table.c.status != "pending")
+    )).scalars())
+    await uow.session.execute(delete(table).where(
+        table.c.ticket_id == clock.ticket_id, table.c.clock_seq == clock.seq, table.c.status == "pending"))
+    rows = [{"ticket_id": t.ticket_id, "clock_seq": t.clock_seq, "step": t.step, "clock": t.clock,
+             "fire_at": utc(t.fire_at), "status": "pending"} for t in planned if t.step not in done]
+    if rows:
+        await uow.session.execute(table.insert(), rows)
+
+
+async def claim_due_timers(uow: UnitOfWork, *, now: datetime, limit: int, claim: str) -> list[Timer]:
+    """Claim up to ``limit`` due timers for this transaction: SKIP LOCKED on PostgreSQL, the write lock on SQLite."""
+    table = TimerRow.__table__
+    due = and_(table.c.status == "pending", table.c.fire_at <= utc(now))
+    keys = select(table.c.ticket_id, table.c.clock_seq, table.c.step).where(due).order_by(table.c.fire_at).limit(limit)
+    if is_postgres(uow.db.engine):
+        keys = keys.with_for_update(skip_locked=True)
+    # SQLite: the UPDATE takes the database write lock, held until commit, so claims never overlap.
+    key_columns = tuple_(table.c.ticket_id, table.c.clock_seq, table.c.step)
+    await uow.session.execute(update(table).where(due, key_columns.in_(keys)).values(claim=claim))
+    rows = (await uow.session.execute(select(table).where(table.c.claim == claim, table.c.status == "pending")
+                                      .order_by(table.c.fire_at))).mappings().all()
+    return [Timer(r["ticket_id"], r["clock_seq"], r["clock"], r["step"], aware(r["fire_at"])) for r in rows]
+
+
+async def finish_timer(uow: UnitOfWork, timer: Timer, *, fired: bool, now: datetime) -> None:
+    table = TimerRow.__table__
+    await uow.session.execute(update(table).where(
+        table.c.ticket_id == timer.ticket_id, table.c.clock_seq == timer.clock_seq, table.c.step == timer.step,
+    ).values(status="fired" if fired else "skipped", fired_at=utc(now)))
+
+
+async def timers_of(uow: UnitOfWork, ticket_id: str) -> list[dict[str, Any]]:
+    table = TimerRow.__table__
+    rows = (await uow.session.execute(select(table).where(table.c.ticket_id == ticket_id)
+                                      .order_by(table.c.clock_seq, table.c.fire_at))).mappings().all()
+    return [{**row, "fire_at": aware(row["fire_at"]),
+             "fired_at": aware(row["fired_at"]) if row["fired_at"] else None} for row in rows]
+
+
+async def record_complaint(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime) -> None:
+    if await uow.session.get(ComplaintRow, ticket_id) is None:
+        uow.session.add(ComplaintRow(ticket_id=ticket_id, place=place, category=category, at=utc(at)))
+        await uow.session.flush()
+
+
+async def count_similar(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime,
+                        window: timedelta) -> int:
+    """Complaints about the same place and category within ``window`` before ``at``, this ticket included."""
+    table = ComplaintRow.__table__
+    others = (await uow.session.execute(select(func.count()).select_from(table).where(
+        table.c.place == place, table.c.category == category, table.c.ticket_id != ticket_id,
+        table.c.at >= utc(at - window), table.c.at <= utc(at),
+    ))).scalar_one()
+    return int(others) + 1
+
+
+async def get_ladder(uow: UnitOfWork, district: str) -> LadderRow | None:
+    return await uow.session.get(LadderRow, district)
+
+
+async def put_ladder(uow: UnitOfWork, *, district: str, rules: dict[str, Any], actor: str, now: datetime) -> int:
+    row = await uow.session.get(LadderRow, district)
+    if row is None:
+        uow.session.add(LadderRow(district=district, version=1, rules=rules, updated_at=utc(now), updated_by=actor))
+        return 1
+    row.version, row.rules, row.updated_at, row.updated_by = row.version + 1, rules, utc(now), actor
+    return row.version
+
+
+async def overrides_of(uow: UnitOfWork, district: str) -> dict[date, bool]:
+    table = OverrideRow.__table__
+    rows = (await uow.session.execute(select(table.c.day, table.c.working).where(table.c.district == district))).all()
+    return {day: bool(working) for day, working in rows}
+
+
+def _clock_values(clock: Clock) -> dict[str, Any]:
+    return {
+        "ticket_id": clock.ticket_id, "seq": clock.seq, "kind": clock.kind, "state": clock.state,
+        "unit_code": clock.unit_code, "level": clock.level, "jurisdiction": clock.jurisdiction,
+        "limit_amount": clock.limit.amount, "limit_unit": clock.limit.unit, "policy_version": clock.policy_version,
+        "started_at": utc(clock.started_at), "due_at": utc(clock.due_at), "budget_us": clock.budget // timedelta(microseconds=1),
+        "paused_at": utc(clock.paused_at) if clock.paused_at else None,
+        "pauses": [[a.isoformat(), b.isoformat()] for a, b in clock.pauses],
+        "stopped_at": utc(clock.stopped_at) if clock.stopped_at else None, "stop_reason": clock.stop_reason,
+        "history": [{"at": e.at.isoformat(), "action": e.action, "due_at": e.due_at.isoformat(), "note": e.note}
+                    for e in clock.history],
+    }
+
+
+def _clock(row: ClockRow) -> Clock:
+    return Clock(
+        ticket_id=row.ticket_id, seq=row.seq, kind=row.kind, unit_code=row.unit_code,  # type: ignore[arg-type]
+        level=row.level, jurisdiction=row.jurisdiction,  # type: ignore[arg-type]
+        limit=Limit(row.limit_amount, row.limit_unit),  # type: ignore[arg-type]
+        policy_version=row.policy_version, started_at=aware(row.started_at), due_at=aware(row.due_at),
+        budget=timedelta(microseconds=row.budget_us), state=row.state,  # type: ignore[arg-type]
+        paused_at=aware(row.paused_at) if row.paused_at else None,
+        pauses=tuple((datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in row.pauses),
+        stopped_at=aware(row.stopped_at) if row.stopped_at else None, stop_reason=row.stop_reason,
+        history=tuple(ClockEntry(datetime.fromisoformat(e["at"]), e["action"], datetime.fromisoformat(e["due_at"]),
+                                 e["note"]) for e in row.history),
+    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shared.runtime import ServiceRuntime, create_service_app
 from services.registry import store
 from services.registry.settings import Settings
+from shared.runtime import ServiceRuntime, create_service_app
 
 
 def create_app(settings: Settings | None = None, *, database_schema: str | None = None) -> FastAPI:

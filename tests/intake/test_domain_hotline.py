@@ -9,7 +9,12 @@ import pytest
 
 from services.intake.domain import hotline as hl
 from shared.events.ticket import (
-    Assignment, TicketClosed, TicketEvaluated, TicketReceived, TicketReminded, TicketRouted,
+    Assignment,
+    TicketClosed,
+    TicketEvaluated,
+    TicketReceived,
+    TicketReminded,
+    TicketRouted,
 )
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -129,3 +134,18 @@ def test_backoff_doubles_and_is_capped() -> None:
     assert delays == [timedelta(seconds=2), timedelta(seconds=4), timedelta(seconds=8)]
     assert hl.next_attempt_at(40, now=NOW) - NOW == timedelta(minutes=30)
     assert hl.gives_up(12) and not hl.gives_up(11)
+
+
+def test_a_leaf_name_finds_a_path_in_the_mapping_when_unambiguous() -> None:
+    mapping = {"城市管理-占道经营": "02060201", "环境-噪声": "06020101", "交通-噪声": "02020101"}
+    assert hl.map_category("占道经营", mapping, fallback="99999999").code == "02060201"
+    assert not hl.map_category("噪声", mapping, fallback="99999999").mapped
+
+
+def test_every_name_of_the_real_hotline_mapping_maps_to_a_taxonomy_item() -> None:
+    from shared.taxonomy import hotline_mapping, load_taxonomy
+
+    mapping, taxonomy = hotline_mapping(), load_taxonomy()
+    for name, code in mapping.items():
+        mapped = hl.map_category(name, mapping, fallback="x")
+        assert mapped.mapped and mapped.code == code and mapped.code in taxonomy.items

@@ -7,8 +7,16 @@ import pytest
 
 from services.intake.domain import lifecycle as lc
 from shared.events.ticket import (
-    Assignment, TicketEvaluated, TicketExtended, TicketOverdue, TicketReceived, TicketReminded, TicketReopened,
-    TicketRouted, TicketSupervised, TicketVerified,
+    Assignment,
+    TicketEvaluated,
+    TicketExtended,
+    TicketOverdue,
+    TicketReceived,
+    TicketReminded,
+    TicketReopened,
+    TicketRouted,
+    TicketSupervised,
+    TicketVerified,
 )
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -22,10 +22,10 @@ class FakeItem:
 
 
 def facts(state: o3.State = "routed", **changes: object) -> o3.RequestFacts:
-    base = dict(ticket_id="330903-20261124-000001", state=state, service_code="01010101", service_name="道路破损",
-                description="人民路口有坑", requested_at=NOW, updated_at=NOW + timedelta(hours=1),
-                expected_at=NOW + timedelta(days=1), agency_responsible="综合执法平台", address="人民路 1 号",
-                lat=29.95, lon=122.3)
+    base = {"ticket_id": "330903-20261124-000001", "state": state, "service_code": "01010101", "service_name": "道路破损",
+                "description": "人民路口有坑", "requested_at": NOW, "updated_at": NOW + timedelta(hours=1),
+                "expected_at": NOW + timedelta(days=1), "agency_responsible": "综合执法平台", "address": "人民路 1 号",
+                "lat": 29.95, "lon": 122.3}
     base.update(changes)
     return o3.RequestFacts(**base)  # type: ignore[arg-type]
 
@@ -150,7 +150,7 @@ def test_query_parses_codes_statuses_and_unencoded_offsets() -> None:
                             "start_date": "2026-11-01T00:00:00 08:00", "end_date": "2026-11-20T00:00:00Z"}, now=NOW)
     assert query.service_codes == ("01010101", "01010102") and query.statuses == ("open", "closed")
     assert query.start == datetime(2026, 11, 1, tzinfo=timezone(timedelta(hours=8)))
-    assert query.end == datetime(2026, 11, 20, tzinfo=timezone.utc)
+    assert query.end == datetime(2026, 11, 20, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("params", "message"), [
@@ -172,3 +172,13 @@ def test_unknown_jurisdiction_and_format_are_404() -> None:
     assert raised.value.code == 404
     with pytest.raises(o3.Open311Error):
         o3.parse_format("yaml")
+
+
+def test_services_come_from_the_real_taxonomy_with_item_codes() -> None:
+    from shared.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy()
+    listed = o3.services(taxonomy.items.values())
+    assert len(listed) == len(taxonomy.items)
+    assert all(len(s["service_code"]) == 8 and s["service_code"] in taxonomy.items for s in listed)
+    assert all(s["service_name"] == taxonomy.items[s["service_code"]].name for s in listed)

@@ -1,16 +1,20 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from services.registry.domain.errors import (
-    DuplicateCode, InvalidGrid, InvalidPolygon, OverlappingGrids, UnknownParentCode,
+    DuplicateCode,
+    InvalidGrid,
+    InvalidPolygon,
+    OverlappingGrids,
+    UnknownParentCode,
 )
 from services.registry.domain.geojson_import import import_grids
 from services.registry.domain.grids import Grid, TeamMember, check_grid, grid_upserted, rectangle, to_shape
 from services.registry.domain.tree import Division, JurisdictionTree
 from services.registry.domain.validation import check_no_overlap, find_overlaps, uncovered_communities
 
-NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def _tree() -> JurisdictionTree:

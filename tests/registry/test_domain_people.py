@@ -1,15 +1,32 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.registry.domain.errors import InvalidCreditCode, InvalidIdNumber, InvalidRecord
-from services.registry.domain.people import (
-    FLOATING_VALIDITY, Organisation, Person, check_id_number, check_organisation, check_person, verify,
+from services.registry.domain.errors import (
+    InvalidComponentCode,
+    InvalidCreditCode,
+    InvalidIdNumber,
+    InvalidRecord,
 )
-from services.registry.domain.places import Building, Component, KeyPlace, check_building, check_component, check_key_place
-from services.registry.domain.errors import InvalidComponentCode
+from services.registry.domain.people import (
+    FLOATING_VALIDITY,
+    Organisation,
+    Person,
+    check_id_number,
+    check_organisation,
+    check_person,
+    verify,
+)
+from services.registry.domain.places import (
+    Building,
+    Component,
+    KeyPlace,
+    check_building,
+    check_component,
+    check_key_place,
+)
 
-NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 GRID = "330903001001001"
 
 

@@ -1,14 +1,18 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from services.registry.domain.coverage import coverage_alerts, coverage_report
 from services.registry.domain.grids import CORE_ROLES, Grid, TeamMember, rectangle
 from services.registry.domain.people import Person
 from services.registry.domain.places import Building
 from services.registry.domain.residency import (
-    anomaly_alerts, anomaly_report, is_live, live_counts, verification_tasks,
+    anomaly_alerts,
+    anomaly_report,
+    is_live,
+    live_counts,
+    verification_tasks,
 )
 
-NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
 GRID, OTHER = "330903002002003", "330903002002001"
 
 

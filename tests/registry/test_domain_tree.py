@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -6,7 +6,7 @@ from services.registry.domain.errors import DuplicateCode, InvalidDivisionCode, 
 from services.registry.domain.tree import Division, JurisdictionTree, chain, division_upserted
 from services.registry.domain.units import make_unit, standard_units, unit_upserted
 
-NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def _tree() -> JurisdictionTree:

@@ -1,61 +1,35 @@
-"""A small district (330903 普陀区) for routing's pure tests: taxonomy items, registry replica, rule versions."""
+"""A small district (330903 普陀区) for routing's pure tests: the real taxonomy, a registry replica, rule versions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from services.routing.domain.catalog import DISTRICT_FUNCTIONS, FUNCTION_NAME, STREET_FUNCTIONS
+from services.routing.domain.catalog import DISTRICT_FUNCTIONS, STREET_FUNCTIONS
 from services.routing.domain.place import TicketFacts
 from services.routing.domain.plan import RoutingContext
 from services.routing.domain.replica import Division, Grid, Replica, Unit
-from services.routing.domain.rules import RuleVersion, standard_overrides
+from services.routing.domain.rules import RuleVersion, default_version
+from shared.taxonomy import load_taxonomy
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=CST)
 
-ROADSIDE_VENDING = "01010101"  # 占道经营
-NEIGHBOUR_DISPUTE = "02010101"  # 邻里纠纷
-GAS_LEAK = "03010101"  # 燃气泄漏
-MANHOLE_COVER = "04010101"  # 井盖缺失 (component)
-ILLEGAL_FISHING = "05010101"  # 非法捕捞
+TAXONOMY = load_taxonomy()
+ITEMS = TAXONOMY.items
+CODE = {item.name: code for code, item in ITEMS.items()}
+
+ROADSIDE_VENDING = CODE["占道经营"]
+NEIGHBOUR_DISPUTE = CODE["邻里纠纷"]
+GAS_LEAK = CODE["燃气泄漏"]
+MANHOLE_COVER = CODE["上水井盖"]  # a component owned by the district water bureau
+ILLEGAL_FISHING = CODE["非法捕捞"]
+FISHING_DISPUTE = CODE["渔事纠纷"]
+MAN_OVERBOARD = CODE["船员落水"]
 
 GRID = "330903001001001"  # comprehensive, class B
 GRID_A = "330903001001002"  # class A
 SEA_GRID = "330903001002001"
 PARK_GRID = "330903002001001"
-
-
-@dataclass(frozen=True)
-class FakeLimit:
-    amount: float
-    unit: str
-
-
-@dataclass(frozen=True)
-class FakeItem:
-    code: str
-    name: str
-    kind: str
-    level: str
-    authority: dict[str, str]
-    sign_off: FakeLimit = field(default_factory=lambda: FakeLimit(2.0, "working_hours"))
-
-
-ITEMS: dict[str, FakeItem] = {
-    item.code: item
-    for item in (
-        FakeItem(ROADSIDE_VENDING, "占道经营", "event", "street", {"street": "enforcement", "district": "urban_management"}),
-        FakeItem(NEIGHBOUR_DISPUTE, "邻里纠纷", "event", "community",
-                 {"community": "community", "street": "governance", "district": "civil_affairs"}),
-        FakeItem(GAS_LEAK, "燃气泄漏", "event", "street", {"street": "governance", "district": "emergency"},
-                 FakeLimit(0.5, "hours")),
-        FakeItem(MANHOLE_COVER, "井盖缺失", "component", "street",
-                 {"street": "enforcement", "district": "urban_management"}),
-        FakeItem(ILLEGAL_FISHING, "非法捕捞", "event", "district", {"district": "fisheries"}),
-    )
-}
-
 STREETS = ("330903001", "330903002")
 COMMUNITIES = ("330903001001", "330903001002", "330903002001")
 
@@ -65,8 +39,7 @@ def _units() -> list[Unit]:
     units += [Unit(f"{s}-{f}", name, "street", s, f) for s in STREETS for f, name in STREET_FUNCTIONS.items()
               if f != "park_office"]
     units.append(Unit("330903002-park_office", "园区管委会", "street", "330903002", "park_office"))
-    units += [Unit(f"330903-{f}", name, "district", "330903", f) for f, name in DISTRICT_FUNCTIONS.items()
-              if f in ("emergency", "urban_management", "civil_affairs", "fisheries", "maritime", "water", "center")]
+    units += [Unit(f"330903-{f}", name, "district", "330903", f) for f, name in DISTRICT_FUNCTIONS.items()]
     return units
 
 
@@ -79,8 +52,7 @@ REPLICA = Replica.of(
     units=_units(),
 )
 
-V1 = RuleVersion(version="2026.1", district="330903", effective_from=datetime(2026, 1, 1, tzinfo=CST),
-                 owners={MANHOLE_COVER: "water"}, overrides=standard_overrides())
+V1 = default_version("330903", ITEMS, effective_from=datetime(2026, 1, 1, tzinfo=CST), version="2026.1")
 
 
 def natural_hours(start: datetime, amount: float, unit: str) -> datetime:
@@ -97,5 +69,7 @@ def ticket(category: str, grid: str | None = GRID, **fields: object) -> TicketFa
     return TicketFacts(**{**base, **fields})  # type: ignore[arg-type]
 
 
-def unit_name(code: str) -> str:
-    return REPLICA.units[code].name if code in REPLICA.units else FUNCTION_NAME[code.split("-")[1]]
+def without(function: str) -> Replica:
+    """The replica with every unit of ``function`` removed."""
+    return Replica.of(REPLICA.divisions.values(), REPLICA.grids.values(),
+                      [u for u in REPLICA.units.values() if u.function != function])

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from tests.routing.routing_world import (
-    GAS_LEAK, GRID, GRID_A, ILLEGAL_FISHING, MANHOLE_COVER, NEIGHBOUR_DISPUTE, NOW, PARK_GRID, ROADSIDE_VENDING,
-    SEA_GRID, V1, context, ticket,
+    FISHING_DISPUTE, GAS_LEAK, GRID, GRID_A, ILLEGAL_FISHING, MAN_OVERBOARD, MANHOLE_COVER, NEIGHBOUR_DISPUTE, NOW,
+    PARK_GRID, ROADSIDE_VENDING, SEA_GRID, V1, context, ticket,
 )
-
-from dataclasses import replace
 
 from shared.events.ticket import TicketArbitrationRequested, TicketRouted
 from services.routing.domain.lifecycle import escalate, reopen, report_up, return_ticket, start
@@ -21,9 +20,12 @@ CASES = [
     pytest.param(ticket(ROADSIDE_VENDING), "330903001-enforcement", "street", id="占道经营 → street enforcement"),
     pytest.param(ticket(NEIGHBOUR_DISPUTE), "330903001001-community", "community", id="邻里纠纷 → community"),
     pytest.param(ticket(GAS_LEAK, severity="重大"), "330903-emergency", "district", id="燃气泄漏 重大 → district emergency"),
-    pytest.param(ticket(GAS_LEAK), "330903001-governance", "street", id="燃气泄漏 一般 → street governance"),
     pytest.param(ticket(NEIGHBOUR_DISPUTE, severity="较大"), "330903001-governance", "street", id="较大 skips community"),
-    pytest.param(ticket(NEIGHBOUR_DISPUTE, SEA_GRID), "330903-fisheries", "district", id="sea grid → fisheries"),
+    pytest.param(ticket(NEIGHBOUR_DISPUTE, severity="特别重大"), "330903-civil_affairs", "district",
+                 id="特别重大 → district"),
+    pytest.param(ticket(FISHING_DISPUTE, SEA_GRID), "330903-fisheries", "district", id="渔事纠纷 on a sea grid → fisheries"),
+    pytest.param(ticket(NEIGHBOUR_DISPUTE, SEA_GRID), "330903-fisheries", "district", id="any sea-grid event → fisheries"),
+    pytest.param(ticket(MAN_OVERBOARD, SEA_GRID), "330903-maritime", "district", id="船员落水 on a sea grid → maritime"),
     pytest.param(ticket(ILLEGAL_FISHING, SEA_GRID), "330903-fisheries", "district", id="非法捕捞 → fisheries"),
     pytest.param(ticket(ROADSIDE_VENDING, PARK_GRID), "330903002-park_office", "street", id="park grid → park office"),
     pytest.param(ticket(MANHOLE_COVER), "330903-water", "district", id="component → owner first"),
@@ -43,6 +45,7 @@ def test_ticket_goes_to_the_lowest_capable_unit(facts, unit_code: str, level: st
 
 def test_sign_off_due_comes_from_the_items_limit() -> None:
     routed = route_ticket(ticket(GAS_LEAK, severity="重大"), context(), now=NOW)
+    assert routed.assignment.unit_code == "330903-emergency"
     assert routed.assignment.due_at == NOW + timedelta(hours=0.5)
 
 
@@ -95,6 +98,7 @@ def test_three_returns_send_the_ticket_to_the_center_for_arbitration() -> None:
 def test_return_with_no_further_candidate_goes_to_arbitration_early() -> None:
     ctx = context()
     first = start(ticket(ILLEGAL_FISHING, SEA_GRID), ctx, now=NOW)
+    assert first.state.lead.unit_code == "330903-fisheries"
     step = return_ticket(first.state, ctx, unit_code="330903-fisheries", reason="非本单位", now=NOW)
     assert step.routed is not None and step.routed.reason == "arbitration"
     assert step.state.arbitration is True

@@ -23,13 +23,15 @@ WINDOW = timedelta(days=3)
 AUTO_MERGE = 0.80
 SUGGEST = 0.55
 NEAR_METRES = 300.0
+SUGGEST_ONLY_CAP = 0.75  # below AUTO_MERGE: what may only ever be suggested
 # Words every channel adds around the substance; they say nothing about which place or problem.
 _BOILERPLATE = (
     "市民来电反映", "来电人反映", "市民反映", "群众反映", "网格员巡查发现", "巡查发现", "请相关部门", "相关部门",
     "尽快处理", "尽快解决", "及时处理", "处理一下", "希望", "谢谢", "麻烦", "请", "反映", "附近", "门口", "旁边",
     "一带", "存在", "发现", "该处", "此处", "现场",
 )
-_HOUSE_NUMBER = re.compile(r"(\d+)\s*(?:号|幢|栋|弄|单元|室|号楼)")
+# A house number with the two characters before it ("民路170号" ≠ "平路170号").
+_HOUSE_NUMBER = re.compile(r"([^\W\d_]{0,2}\d+)\s*(?:号|幢|栋|弄|单元|室)")
 _PRIME = (1 << 61) - 1
 
 
@@ -149,8 +151,9 @@ def score(report: Report, other: Report) -> tuple[float, tuple[str, ...]]:
     """Confidence 0–1 that both report the same incident, with the reasons that moved it."""
     value = text_similarity(report.text, other.text)
     reasons = [f"text {value:.2f}"]
+    same_item = report.category == other.category
     adjustments = [
-        (report.category == other.category, 0.08, "same item"),
+        (same_item, 0.08, "same item"), (not same_item, -0.15, "other item of the family"),
         (report.grid_code is not None and report.grid_code == other.grid_code, 0.04, "same grid"),
         *_place_adjustments(report, other),
     ]
@@ -158,6 +161,11 @@ def score(report: Report, other: Report) -> tuple[float, tuple[str, ...]]:
         if applies:
             value += delta
             reasons.append(reason)
+    if not {"same house number", "within 60 m"} & set(reasons):  # never merge on words alone
+        value = min(value, SUGGEST_ONLY_CAP)
+        reasons.append("no place evidence")
+    if not same_item:  # a different item may be a coarse hotline mapping: an operator decides
+        value = min(value, SUGGEST_ONLY_CAP)
     return max(0.0, min(1.0, value)), tuple(reasons)
 
 
@@ -166,7 +174,7 @@ def _place_adjustments(report: Report, other: Report) -> list[tuple[bool, float,
     both_numbered = bool(numbers_a and numbers_b)
     adjustments = [
         (both_numbered and not numbers_a & numbers_b, -0.30, "different house numbers"),
-        (both_numbered and bool(numbers_a & numbers_b), 0.06, "same house number"),
+        (both_numbered and bool(numbers_a & numbers_b), 0.15, "same house number"),
     ]
     if report.location and other.location:
         metres = distance_m(report.location, other.location)
@@ -246,26 +254,28 @@ def _place(road: int, number: int) -> tuple[str, tuple[float, float]]:
 
 def _text(channel: str, obj: str, problem: str, address: str, extra: str) -> str:
     if channel == "hotline":
-        return f"市民来电反映：{address}附近{obj}{problem}，{extra}，请相关部门尽快处理。"
+        return f"市民来电反映：{address}附近{obj}{problem}，{extra + '，' if extra else ''}请相关部门尽快处理。"
     if channel == "grid_worker":
         return f"巡查发现{address}{obj}{problem}"
-    return f"{obj}{problem}了，在{address}，{extra}"
+    return f"{obj}{problem.removesuffix('了')}了，在{address}" + (f"，{extra}" if extra else "")
 
 
 def _incidents(seed: int, count: int, start: datetime) -> list[tuple[str, int, int, int, datetime]]:
     """(id, scenario, road, number, time); about a quarter are near siblings of an earlier incident."""
     made: list[tuple[str, int, int, int, datetime]] = []
+    places: set[tuple[int, int, int]] = set()
     for i in range(count):
         if made and _rand(seed, i, "sibling") < 0.25:
             _, scenario, road, number, when = made[int(_rand(seed, i, "of") * len(made))]
             if _rand(seed, i, "same-family") < 0.4:  # another item of the family at the same address
                 scenario = scenario ^ 1
-            else:
-                number = max(1, number + int(8 + _rand(seed, i, "gap") * 60) * (1 if number < 250 else -1))
             when = when + timedelta(hours=_rand(seed, i, "dt") * 24)
         else:
             scenario, road = int(_rand(seed, i, "s") * len(_SCENARIOS)), int(_rand(seed, i, "r") * len(_ROADS))
             number, when = 1 + int(_rand(seed, i, "n") * 299), start + timedelta(hours=_rand(seed, i, "t") * 720)
+        while (scenario, road, number) in places:  # the same problem at the same address is the same incident
+            number = number + int(8 + _rand(seed, i, number, "gap") * 60) * (1 if number < 250 else -1)
+        places.add((scenario, road, number))
         made.append((f"I{i:04d}", scenario, road, number, when))
     return made
 

@@ -16,9 +16,22 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from shared.events.ticket import (
-    Severity, TicketClosed, TicketEvaluated, TicketEvent, TicketExtended, TicketMerged, TicketNotAccepted,
-    TicketReceived, TicketReopened, TicketResolved, TicketResumed, TicketReturned, TicketRouted, TicketSigned,
-    TicketStarted, TicketSuspended,
+    Severity,
+    TicketClosed,
+    TicketEvaluated,
+    TicketEvent,
+    TicketExtended,
+    TicketMerged,
+    TicketNotAccepted,
+    TicketReceived,
+    TicketReopened,
+    TicketResolved,
+    TicketResumed,
+    TicketReturned,
+    TicketRouted,
+    TicketSigned,
+    TicketStarted,
+    TicketSuspended,
 )
 
 MAX_SKEW = timedelta(seconds=300)
@@ -106,13 +119,22 @@ def _normal(name: str) -> str:
 
 def map_category(name: str, mapping: Mapping[str, str], *, fallback: str) -> MappedCategory:
     """The taxonomy item for a hotline category name; unmapped names keep ``fallback`` and are flagged."""
-    table = {_normal(key): code for key, code in mapping.items()}
+    table = _lookup_table(mapping)
     wanted = _normal(name)
-    candidates = [wanted, *reversed(_path_parts(wanted))]  # "城市管理-市容环境-道路破损": try the leaf first
-    for candidate in candidates:
+    for candidate in (wanted, *reversed(_path_parts(wanted))):  # "城市管理-市容环境-占道经营": the leaf next
         if candidate in table:
             return MappedCategory(code=table[candidate], mapped=True, hotline_name=name)
     return MappedCategory(code=fallback, mapped=False, hotline_name=name)
+
+
+def _lookup_table(mapping: Mapping[str, str]) -> dict[str, str]:
+    """Full names, plus each name's leaf ("占道经营" for "城市管理-占道经营") when no other name shares it."""
+    full = {_normal(key): code for key, code in mapping.items()}
+    leaves: dict[str, set[str]] = {}
+    for key, code in full.items():
+        leaves.setdefault(_path_parts(key)[-1] if _path_parts(key) else key, set()).add(code)
+    unique = {leaf: next(iter(codes)) for leaf, codes in leaves.items() if len(codes) == 1}
+    return {**unique, **full}
 
 
 def _path_parts(name: str) -> list[str]:
@@ -221,7 +243,7 @@ def next_attempt_at(
     attempt: int, *, now: datetime, base: timedelta = timedelta(seconds=2), cap: timedelta = timedelta(minutes=30)
 ) -> datetime:
     """Exponential backoff after failed attempt number ``attempt`` (1-based), capped."""
-    delay = base * (2 ** max(attempt - 1, 0))
+    delay = base * (1 << min(max(attempt - 1, 0), 20))
     return now + min(delay, cap)
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from shared.events.alert import AlertRaised
 from services.registry.domain.grids import CORE_ROLES, ROLE_NAMES_ZH, Grid
+from shared.events.alert import AlertRaised
 
 IssueKind = Literal["grid_without_worker", "worker_overloaded", "class_a_team_incomplete"]
 MAX_GRIDS_PER_WORKER = 2

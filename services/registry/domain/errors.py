@@ -53,3 +53,11 @@ class InvalidComponentCode(RegistryError):
 
 class InvalidRecord(RegistryError):
     """A person, place or organisation record with a missing or malformed field."""
+
+
+class DuplicateRecord(DuplicateCode):
+    """A person or place already registered (same ID number or id)."""
+
+
+class GridHasRecords(RegistryError):
+    """A grid that still has people or places attached cannot be removed."""

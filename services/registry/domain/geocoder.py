@@ -49,7 +49,6 @@ class Geocoder:
         self._names = dict(names)
         self._vessels = dict(vessels or {})
         self._chains: dict[int, Chain] = {}
-        self._codes_array = np.array(self._codes, dtype=object)
 
     @classmethod
     def from_grids(cls, grids: Iterable[Grid], *, names: Mapping[str, str]) -> Geocoder:
@@ -75,11 +74,11 @@ class Geocoder:
 
     def grid_indices(self, lons: npt.ArrayLike, lats: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """The tree index of the grid under each point, -1 where none: the raw vectorised query."""
-        points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
-        result = np.full(len(points), -1, dtype=np.int64)
-        if len(points) == 0 or len(self._codes) == 0:
+        xs, ys = np.atleast_1d(np.asarray(lons, dtype=float)), np.atleast_1d(np.asarray(lats, dtype=float))
+        result = np.full(len(xs), -1, dtype=np.int64)
+        if len(xs) == 0 or len(self._codes) == 0:
             return result
-        inputs, hits = self._tree.query(points, predicate="intersects")
+        inputs, hits = self._tree.query(shapely.points(xs, ys), predicate="intersects")
         order = np.lexsort((hits, inputs))
         inputs, hits = inputs[order], hits[order]
         first_inputs, first = np.unique(inputs, return_index=True)
@@ -97,9 +96,7 @@ class Geocoder:
 
     def codes_many(self, lons: npt.ArrayLike, lats: npt.ArrayLike) -> list[str | None]:
         """Grid codes only (None outside), for bulk geocoding of imported rows."""
-        indices = self.grid_indices(lons, lats)
-        codes = np.where(indices >= 0, self._codes_array[np.maximum(indices, 0)], None)
-        return list(codes.tolist())
+        return [self._codes[i] if i >= 0 else None for i in self.grid_indices(lons, lats).tolist()]
 
     def locate_vessel(self, vessel_id: str) -> Location:
         """The sea grid a fishing vessel belongs to (membership, not area)."""

@@ -10,9 +10,14 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from shared.events.registry import GridKind, GridUpserted
-from services.registry.domain.errors import InvalidDivisionCode, InvalidGrid, InvalidPolygon, UnknownParentCode
+from services.registry.domain.errors import (
+    InvalidDivisionCode,
+    InvalidGrid,
+    InvalidPolygon,
+    UnknownParentCode,
+)
 from services.registry.domain.tree import JurisdictionTree
+from shared.events.registry import GridKind, GridUpserted
 
 GridClass = Literal["A", "B", "C"]
 Employment = Literal["full_time", "part_time"]

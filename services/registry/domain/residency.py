@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.events.alert import AlertRaised
 from services.registry.domain.people import Person
 from services.registry.domain.places import Building
+from shared.events.alert import AlertRaised
 
 JUMP_RATIO = 2.0
 JUMP_MINIMUM = 20

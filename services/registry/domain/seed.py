@@ -14,7 +14,7 @@ from typing import Any
 from stdnum.cn import ric
 
 from services.registry.domain import seed_names as names
-from services.registry.domain.grids import CORE_ROLES, Grid, GridWorker, TeamMember, rectangle
+from services.registry.domain.grids import CORE_ROLES, Employment, Grid, GridWorker, TeamMember, rectangle
 from services.registry.domain.people import Organisation, Person
 from services.registry.domain.places import Building, Component, KeyPlace
 from services.registry.domain.tree import Division, JurisdictionTree
@@ -138,7 +138,7 @@ def _staff(grids: list[Grid], rng: random.Random) -> tuple[list[Grid], list[Grid
         if grid.code in OVERLOADED_GRIDS:
             worker_ids = (overloaded.id,)
         elif grid.code != NO_WORKER_GRID:
-            employment = "part_time" if grid.code[9] == "2" else "full_time"
+            employment: Employment = "part_time" if grid.code[9] == "2" else "full_time"
             worker = GridWorker(f"GW-{grid.code}", maker.person(), maker.phone(), employment, names.DISTRICT[0])
             workers.append(worker)
             worker_ids = (worker.id,)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from services.registry.domain.errors import DuplicateCode, InvalidDivisionCode, UnknownCode, UnknownParentCode
 from shared.codes import InvalidCode, level_of, parent_of
 from shared.events.registry import DivisionUpserted
-from services.registry.domain.errors import DuplicateCode, InvalidDivisionCode, UnknownCode, UnknownParentCode
 
 DivisionLevel = Literal["city", "district", "street", "community"]
 DivisionKind = Literal["city", "district", "street", "town", "community", "village"]

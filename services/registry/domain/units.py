@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from shared.events.registry import UnitKind, UnitUpserted
 from services.registry.domain.errors import InvalidDivisionCode, UnknownParentCode
 from services.registry.domain.tree import Division, JurisdictionTree
+from shared.events.registry import UnitKind, UnitUpserted
 
 UnitLevel = Literal["community", "street", "district", "city"]
 

@@ -1,0 +1,158 @@
+"""Escalation's reactions to ticket events, its timer firing and its commands (ladder upload, deadline)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+
+from shared import codes
+from shared.db import Database, UnitOfWork
+from shared.events.ticket import (
+    TicketClosed, TicketEvaluated, TicketEvent, TicketExtended, TicketMerged, TicketNotAccepted, TicketReceived,
+    TicketReopened, TicketReportedUp, TicketResolved, TicketResumed, TicketReturned, TicketRouted, TicketSigned,
+    TicketSuspended, TicketVerified,
+)
+from shared.taxonomy import load_taxonomy
+from shared.workcal import WorkCalendar
+from services.escalation import store
+from services.escalation.domain.ladder import Ladder, default_ladder, ladder_to_dict, parse_ladder
+from services.escalation.domain.lifecycle import Context, Track, apply, new_track
+from services.escalation.domain.policy import PolicyBook, PolicyVersions, book_from_items
+from services.escalation.domain.timers import Timer, fire_timer, plan_timers
+from services.escalation.domain.triggers import ImmediateRules
+
+RULES = ImmediateRules()
+
+
+@lru_cache(maxsize=16)
+def _book(version: str | None) -> PolicyBook:
+    taxonomy = load_taxonomy(version)
+    return book_from_items(taxonomy.items.values(), version=taxonomy.version)
+
+
+def policies(version: str | None = None) -> PolicyVersions:
+    """The current policy book, plus the one a ticket started with when it differs."""
+    current = _book(None)
+    try:
+        started = _book(version) if version else current
+    except LookupError:
+        started = current
+    return PolicyVersions([current] if started is current else [current, started], current=current.version)
+
+
+async def calendar_for(uow: UnitOfWork, district: str) -> WorkCalendar:
+    """The district's working calendar: the official one plus its own overrides."""
+    return WorkCalendar(overrides=await store.overrides_of(uow, district))
+
+
+async def ladder_for(uow: UnitOfWork, district: str) -> Ladder:
+    row = await store.get_ladder(uow, district)
+    return parse_ladder(row.rules, version=row.version) if row else default_ladder()
+
+
+async def on_ticket_event(event: TicketEvent, uow: UnitOfWork) -> None:
+    """Move the ticket's clocks, re-arm their timers and publish any immediate escalation."""
+    track = await store.get_track(uow, event.ticket_id)
+    versions = policies(track.policy_version if track else None)
+    track = track or new_track(event, policy_version=versions.current)
+    district = codes.district_of(event.jurisdiction or track.jurisdiction)
+    calendar, ladder = await calendar_for(uow, district), await ladder_for(uow, district)
+    if isinstance(event, TicketReceived):
+        await store.record_complaint(uow, ticket_id=event.ticket_id, place=event.grid_code or event.jurisdiction,
+                                     category=event.category, at=event.occurred_at)
+    similar = await _similar(uow, track, event)
+    outcome = apply(track, event, context=Context(versions, calendar, RULES, similar))
+    await store.save_track(uow, outcome.track, changed=outcome.changed)
+    for clock in outcome.changed:
+        await store.replace_timers(uow, clock, plan_timers(clock, calendar=calendar, ladder=ladder))
+    for produced in outcome.events:
+        uow.publish(produced, key=produced.ticket_id, jurisdiction=produced.jurisdiction)
+
+
+async def _similar(uow: UnitOfWork, track: Track, event: TicketEvent) -> int:
+    if not isinstance(event, TicketRouted) or not track.place:
+        return 1
+    return await store.count_similar(uow, ticket_id=track.ticket_id, place=track.place, category=event.category,
+                                     at=event.occurred_at, window=RULES.repeat_window)
+
+
+async def fire_due_timers(db: Database, *, now: datetime, limit: int = 100) -> int:
+    """Fire up to ``limit`` due timers in one transaction (events via the outbox); returns how many were claimed."""
+    async with db.uow() as uow:
+        timers = await store.claim_due_timers(uow, now=now, limit=limit, claim=uuid.uuid4().hex)
+        settings: dict[str, tuple[WorkCalendar, Ladder]] = {}
+        for timer in timers:
+            events = await _fire(uow, timer, now=now, settings=settings)
+            for produced in events:
+                uow.publish(produced, key=produced.ticket_id, jurisdiction=produced.jurisdiction)
+            await store.finish_timer(uow, timer, fired=bool(events), now=now)
+        await uow.commit()
+    return len(timers)
+
+
+async def _fire(uow: UnitOfWork, timer: Timer, *, now: datetime,
+                settings: dict[str, tuple[WorkCalendar, Ladder]]) -> list[TicketEvent]:
+    track = await store.get_track(uow, timer.ticket_id)
+    clock = next((c for c in track.clocks if c.seq == timer.clock_seq), None) if track else None
+    if track is None or clock is None:
+        return []
+    district = codes.district_of(clock.jurisdiction)
+    if district not in settings:
+        settings[district] = (await calendar_for(uow, district), await ladder_for(uow, district))
+    calendar, ladder = settings[district]
+    return fire_timer(timer, clock, calendar=calendar, ladder=ladder, now=now)
+
+
+async def upload_ladder(db: Database, data: Mapping[str, Any], *, district: str, actor: str,
+                        now: datetime) -> Ladder:
+    """Validate and store a district's ladder, then re-arm the timers of its running clocks."""
+    parse_ladder(data)  # raises InvalidLadder listing every problem
+    async with db.uow() as uow:
+        version = await store.put_ladder(uow, district=district, rules=dict(data), actor=actor, now=now)
+        ladder = parse_ladder(data, version=version)
+        calendar = await calendar_for(uow, district)
+        running = (await uow.session.execute(select(store.ClockRow.ticket_id).where(
+            store.ClockRow.state == "running", store.ClockRow.jurisdiction.startswith(district),  # type: ignore[attr-defined]
+        ))).scalars().all()
+        for ticket_id in set(running):
+            track = await store.get_track(uow, ticket_id)
+            if track is not None and track.current is not None:
+                await store.replace_timers(uow, track.current, plan_timers(track.current, calendar=calendar,
+                                                                           ladder=ladder))
+        await uow.commit()
+    return ladder
+
+
+async def read_ladder(db: Database, *, district: str) -> dict[str, Any]:
+    """The district's ladder as JSON (the default one until a district uploads its own)."""
+    async with db.uow() as uow:
+        return ladder_to_dict(await ladder_for(uow, district))
+
+
+async def deadline(db: Database, *, start: datetime, amount: float, unit: str, district: str) -> datetime:
+    """The deadline every time limit of ``district`` uses (ARCHITECTURE.md "Working-time arithmetic")."""
+    async with db.uow() as uow:
+        calendar = await calendar_for(uow, district)
+    return calendar.add(start, amount, unit)
+
+
+async def clock_history(db: Database, ticket_id: str) -> tuple[Track, list[dict[str, Any]]] | None:
+    """A ticket's clocks with their histories, and its timers."""
+    async with db.uow() as uow:
+        track = await store.get_track(uow, ticket_id)
+        return (track, await store.timers_of(uow, ticket_id)) if track else None
+
+
+SUBSCRIPTIONS: dict[type[TicketEvent], Any] = {
+    cls: on_ticket_event
+    for cls in (
+        TicketReceived, TicketRouted, TicketSigned, TicketResolved, TicketVerified, TicketReopened, TicketSuspended,
+        TicketResumed, TicketExtended, TicketEvaluated, TicketReturned, TicketReportedUp, TicketClosed,
+        TicketNotAccepted, TicketMerged,
+    )
+}

@@ -1,0 +1,164 @@
+"""Routing's reactions: ticket events in, ``TicketRouted`` out; registry events keep the local replica."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from shared.db import UnitOfWork
+from shared.events.base import Event
+from shared.events.registry import DivisionUpserted, GridRemoved, GridUpserted, UnitUpserted
+from shared.events.ticket import (
+    TicketEscalated, TicketJointRequested, TicketLocated, TicketReceived, TicketReopened, TicketReportedUp,
+    TicketReturned,
+)
+from shared.taxonomy import load_taxonomy
+from shared.workcal import WorkCalendar
+from services.routing import store
+from services.routing.domain import lifecycle
+from services.routing.domain.joint import joint
+from services.routing.domain.lifecycle import TicketRouting, Transition
+from services.routing.domain.place import TicketFacts
+from services.routing.domain.plan import RoutingContext
+from services.routing.domain.replica import Division, Grid, Unit, unit_function
+from services.routing.domain.rules import RuleVersion, default_version
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=1)
+def _calendar() -> WorkCalendar:
+    return WorkCalendar()
+
+
+def builtin_version(district: str) -> RuleVersion:
+    """What a district routes under before any version is uploaded: the taxonomy's own authority."""
+    return default_version(district, load_taxonomy().items, effective_from=EPOCH)
+
+
+async def context_for(uow: UnitOfWork, facts: TicketFacts, *, version: RuleVersion) -> RoutingContext:
+    replica = await store.replica_around(uow, facts.grid_code or facts.jurisdiction)
+    return RoutingContext(version=version, items=load_taxonomy().items, replica=replica, deadline=_calendar().add)
+
+
+async def _version_in_force(uow: UnitOfWork, district: str, at: datetime) -> RuleVersion:
+    return await store.version_at(uow, district, at) or builtin_version(district)
+
+
+async def _pinned(uow: UnitOfWork, state: TicketRouting) -> RuleVersion:
+    district = state.ticket.jurisdiction[:6]
+    return await store.get_version(uow, district, state.rule_version) or builtin_version(district)
+
+
+def _record(uow: UnitOfWork, row: store.TicketRoutingRow, transition: Transition) -> None:
+    store.save_state(row, transition.state)
+    for event in transition.events:
+        if event is transition.routed:
+            store.add_decision(uow, transition.routed)
+        uow.publish(event, key=transition.state.ticket.ticket_id, jurisdiction=getattr(event, "jurisdiction", None))
+
+
+async def _route_first(uow: UnitOfWork, row: store.TicketRoutingRow, facts: TicketFacts) -> None:
+    version = await _version_in_force(uow, facts.jurisdiction[:6], facts.occurred_at)
+    ctx = await context_for(uow, facts, version=version)
+    _record(uow, row, lifecycle.start(facts, ctx, now=facts.occurred_at))
+
+
+async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
+    """Route a new ticket, or hold it until it is geocoded; a ticket fixed on the spot needs no routing."""
+    if event.self_resolved or await store.get_ticket(uow, event.ticket_id) is not None:
+        return
+    facts = TicketFacts.from_received(event)
+    row = store.new_ticket_row(facts, pending=event.geocode_pending)
+    uow.session.add(row)
+    if not event.geocode_pending:
+        await _route_first(uow, row, facts)
+
+
+async def on_ticket_located(event: TicketLocated, uow: UnitOfWork) -> None:
+    """Route a ticket that was waiting for its geocode."""
+    row = await store.get_ticket(uow, event.ticket_id)
+    if row is None or not row.pending:
+        return
+    facts = replace(store.facts_from_dict(row.facts), grid_code=event.grid_code if event.inside else None,
+                    jurisdiction=event.jurisdiction)
+    await _route_first(uow, row, facts)
+
+
+async def _advance(uow: UnitOfWork, ticket_id: str, step: Any, **arguments: Any) -> None:
+    row = await store.get_ticket(uow, ticket_id)
+    state = store.state_from_row(row) if row is not None else None
+    if row is None or state is None:
+        return
+    ctx = await context_for(uow, state.ticket, version=await _pinned(uow, state))
+    _record(uow, row, step(state, ctx, **arguments))
+
+
+async def on_ticket_returned(event: TicketReturned, uow: UnitOfWork) -> None:
+    """A unit returned the ticket: the next candidate, or arbitration by the district center."""
+    await _advance(uow, event.ticket_id, lifecycle.return_ticket, unit_code=event.unit_code, reason=event.reason,
+                   now=event.occurred_at)
+
+
+async def on_ticket_reported_up(event: TicketReportedUp, uow: UnitOfWork) -> None:
+    """Beyond the unit's authority: the next level up takes the ticket."""
+    await _advance(uow, event.ticket_id, lifecycle.report_up, unit_code=event.unit_code, reason=event.reason,
+                   now=event.occurred_at)
+
+
+async def on_ticket_escalated(event: TicketEscalated, uow: UnitOfWork) -> None:
+    """Escalated by the escalation service: the ticket moves up to the requested level."""
+    await _advance(uow, event.ticket_id, lifecycle.escalate, to_level=event.to_level, now=event.occurred_at)
+
+
+async def on_ticket_joint_requested(event: TicketJointRequested, uow: UnitOfWork) -> None:
+    """吹哨报到: assign the lead and the co-units, each with its own time limit."""
+    await _advance(uow, event.ticket_id, joint, lead_unit_code=event.lead_unit_code,
+                   co_unit_codes=list(event.co_unit_codes), now=event.occurred_at)
+
+
+async def on_ticket_reopened(event: TicketReopened, uow: UnitOfWork) -> None:
+    """Reopened after an unsatisfied evaluation: back to the last lead with a new time limit."""
+    await _advance(uow, event.ticket_id, lifecycle.reopen, reason=event.reason, now=event.occurred_at)
+
+
+async def on_division_upserted(event: DivisionUpserted, uow: UnitOfWork) -> None:
+    """Keep the replica's division (and its community class)."""
+    await store.upsert_division(uow, Division(event.code, event.name, event.level, event.parent_code,
+                                              event.community_class))
+
+
+async def on_grid_upserted(event: GridUpserted, uow: UnitOfWork) -> None:
+    """Keep the replica's grid kind and class."""
+    await store.upsert_grid(uow, Grid(event.code, event.name, event.kind, event.grid_class, event.community_code))
+
+
+async def on_grid_removed(event: GridRemoved, uow: UnitOfWork) -> None:
+    """Drop a grid from the replica."""
+    await store.remove_grid(uow, event.code)
+
+
+async def on_unit_upserted(event: UnitUpserted, uow: UnitOfWork) -> None:
+    """Keep the replica's handling unit."""
+    await store.upsert_unit(uow, Unit(event.code, event.name, event.level, event.division_code,
+                                      unit_function(event.code, event.function), event.kind, event.active))
+
+
+TICKET_SUBSCRIPTIONS: dict[type[Event], Any] = {
+    TicketReceived: on_ticket_received,
+    TicketLocated: on_ticket_located,
+    TicketReturned: on_ticket_returned,
+    TicketReportedUp: on_ticket_reported_up,
+    TicketEscalated: on_ticket_escalated,
+    TicketJointRequested: on_ticket_joint_requested,
+    TicketReopened: on_ticket_reopened,
+}
+REGISTRY_SUBSCRIPTIONS: dict[type[Event], Any] = {
+    DivisionUpserted: on_division_upserted,
+    GridUpserted: on_grid_upserted,
+    GridRemoved: on_grid_removed,
+    UnitUpserted: on_unit_upserted,
+}
+SUBSCRIPTIONS = {**TICKET_SUBSCRIPTIONS, **REGISTRY_SUBSCRIPTIONS}
