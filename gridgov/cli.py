@@ -22,7 +22,7 @@ console = Console(stderr=True)
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]error:[/] {message}")
+    console.print(f"[red]error:[/] {message}", soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -44,13 +44,19 @@ def serve(service: Annotated[str, typer.Argument(help="one of " + ", ".join(NAME
     from shared.bus.kafka import BrokerUnreachable
     from shared.db import UnsupportedDatabase
 
+    import logging
+
+    from shared.runtime import preflight
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     settings = _settings(service)
     try:
         settings.common.check_production_safe()
+        asyncio.run(preflight(settings))
         application = app_factory(service)(settings)
         uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     except (BrokerUnreachable, UnsupportedDatabase, ValueError, OSError) as error:
-        _fail(f"{service} cannot start: {error}")
+        _fail(f"{service} cannot start: {str(error).splitlines()[0]}")
 
 
 @app.command()
@@ -84,7 +90,7 @@ def migrate(service: str) -> None:
     metadata = app_factory(service)(settings).state.runtime.metadata
 
     async def _run() -> None:
-        db = Database(make_engine(settings.database_url), metadata, service=service,
+        db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata, service=service,
                       district=settings.common.district_code)
         await run_migrations(db, service=service)
         await db.dispose()
@@ -114,7 +120,7 @@ def outbox_redrive(
     async def _run(name: str) -> int:
         settings = _settings(name)
         metadata = app_factory(name)(settings).state.runtime.metadata
-        db = Database(make_engine(settings.database_url), metadata, service=name, district=settings.common.district_code)
+        db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata, service=name, district=settings.common.district_code)
         try:
             return await redrive(db, since=moment)
         finally:

@@ -41,7 +41,7 @@ async def _seed(console: Console, *, env: dict[str, str], district: str, grids: 
     overrides = {"database_url": env["GRIDGOV_REGISTRY_DATABASE_URL"]} if "GRIDGOV_REGISTRY_DATABASE_URL" in env else {}
     settings = Settings(**overrides)
     metadata = create_app(settings).state.runtime.metadata
-    db = Database(make_engine(settings.database_url), metadata, service="registry", district=district,
+    db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata, service="registry", district=district,
                   topic_prefix=settings.common.topic_prefix)
     await migrate(db, service="registry")
     try:

@@ -43,7 +43,7 @@ class ServiceRuntime:
         if replicate_credentials:
             self.subscriptions.append(Subscription(name=f"{settings.name}-credentials", topics=[topics.REGISTRY],
                                                    handlers=dict(CREDENTIAL_HANDLERS)))
-        self.database_schema = database_schema
+        self.database_schema = database_schema or settings.database_schema
         self.db: Database | None = None
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
@@ -193,3 +193,17 @@ class _ObservedRequests:
 def request_runtime(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
+
+
+async def preflight(settings: ServiceSettings) -> None:
+    """Fail fast, with one clear line, when the database or the broker cannot be reached."""
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:
+        raise ConnectionError(f"database unreachable at {settings.database_url}: {type(error).__name__}: "
+                              f"{str(error).splitlines()[0] if str(error) else ''}") from None
+    finally:
+        await engine.dispose()
+    await ensure_topics(settings.common, attempts=5)

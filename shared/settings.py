@@ -56,6 +56,7 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = "sqlite+aiosqlite:///var/service.db"
+    database_schema: str | None = Field(default=None, description="PostgreSQL schema (search_path) of this service")
     registry_url: str = "http://127.0.0.1:8004"
     relay_in_process: bool = Field(default=True, description="run the outbox relay inside the API process")
     consumers_enabled: bool = True

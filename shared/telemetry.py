@@ -19,6 +19,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _configured = False
+_tracer: trace.Tracer | None = None
 
 HTTP_REQUESTS = Counter("gridgov_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram("gridgov_http_request_seconds", "HTTP request latency", ["service", "route"],
@@ -39,11 +40,16 @@ def configure(service: str, *, exporter: str = "none", level: str = "INFO", json
     if exporter == "console":
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
     trace.set_tracer_provider(provider)
+    global _tracer
+    _tracer = None
     _configure_logging(service, level=level, json_logs=json_logs)
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("gridgov")
+    global _tracer
+    if _tracer is None:
+        _tracer = trace.get_tracer("gridgov")
+    return _tracer
 
 
 def current_traceparent() -> str | None:

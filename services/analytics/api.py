@@ -12,13 +12,13 @@ import orjson
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
-from shared.problems import Invalid
 from services.analytics import queries, store
 from services.analytics.deps import CallerDep, DatabaseDep, HubDep
 from services.analytics.domain.assessment import table
 from services.analytics.domain.readmodel import CHINA, Dimension, Period
 from services.analytics.domain.ring import LiveItem
 from services.analytics.live import LiveHub
+from shared.problems import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
 Code = Annotated[str | None, Query(pattern=r"^\d{4,18}$")]
@@ -82,7 +82,7 @@ def _csv(cells: list[list[object]]) -> bytes:
 
 
 def _xlsx(cells: list[list[object]]) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # type: ignore[import-untyped]
 
     book = Workbook()
     sheet = book.active

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from shared.runtime import ServiceRuntime, create_service_app
-from services.analytics import store
+from services.analytics import api, handlers, store, web
+from services.analytics.live import LiveHub
 from services.analytics.settings import Settings
+from shared import topics
+from shared.bus.consumer import Subscription
+from shared.runtime import ServiceRuntime, create_service_app
 
 
 def create_app(settings: Settings | None = None, *, database_schema: str | None = None) -> FastAPI:
     settings = settings or Settings()
-    runtime = ServiceRuntime(settings, metadata=store.Base.metadata, database_schema=database_schema,
-                             replicate_credentials=True)
-    return create_service_app(settings, runtime=runtime, routers=[], title="gridgov analytics")
+    hub = LiveHub()
+    runtime = ServiceRuntime(
+        settings, metadata=store.Base.metadata, database_schema=database_schema,
+        subscriptions=[
+            Subscription(name="analytics", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS)),
+            Subscription(name="analytics-registry", topics=[topics.REGISTRY],
+                         handlers=dict(handlers.REGISTRY_SUBSCRIPTIONS)),
+            Subscription(name="analytics-live", topics=[topics.TICKETS, topics.ALERTS],
+                         handlers=handlers.live_handlers(hub)),
+        ],
+    )
+    app = create_service_app(settings, runtime=runtime, routers=[api.router, web.router], title="gridgov analytics",
+                             description="Read models, assessment, early warning and the operators' dashboard.")
+    app.state.hub = hub
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+    return app

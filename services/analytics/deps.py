@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from shared.auth import CallerDep, Principal
-from shared.db import Database
 from services.analytics.live import LiveHub
 from services.analytics.settings import Settings
+from shared.auth import CallerDep, Principal
+from shared.db import Database
 
 
 def _db(request: Request) -> Database:

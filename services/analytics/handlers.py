@@ -7,17 +7,24 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from services.analytics import store
+from services.analytics.domain.facts import TicketFact, apply
+from services.analytics.domain.readmodel import deltas, local_day
+from services.analytics.domain.warning import (
+    Complaint,
+    SpikeParams,
+    cluster_alert,
+    repeat_cluster,
+    repeat_of,
+    spike_alert,
+    spike_test,
+)
+from services.analytics.live import LiveHub, category_name
 from shared.db import UnitOfWork
 from shared.events.alert import AlertRaised
 from shared.events.base import EVENT_TYPES, Event
 from shared.events.registry import DivisionUpserted, GridRemoved, GridUpserted, UnitUpserted
 from shared.events.ticket import TicketEvent, TicketReceived
-from services.analytics import store
-from services.analytics.domain.facts import TicketFact, apply
-from services.analytics.domain.readmodel import deltas, local_day
-from services.analytics.domain.warning import (Complaint, SpikeParams, cluster_alert, repeat_cluster, repeat_of,
-                                               spike_alert, spike_test)
-from services.analytics.live import LiveHub, category_name
 
 REPEAT_WINDOW = timedelta(days=30)
 CLUSTER_WINDOW = timedelta(days=7)
@@ -119,4 +126,5 @@ def live_handlers(hub: LiveHub) -> dict[type[Event], Handler]:
         if uow.envelope is not None:
             hub.publish(uow.envelope)
 
-    return {cls: on_live for cls in [*TICKET_EVENTS, AlertRaised]}
+    classes: list[type[Event]] = [*TICKET_EVENTS, AlertRaised]
+    return {cls: on_live for cls in classes}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from services.analytics.domain.ring import LiveItem, Ring
 from shared.bus.envelope import Envelope
 from shared.events.alert import AlertRaised
 from shared.taxonomy import UnknownCategory, load_taxonomy
-from services.analytics.domain.ring import LiveItem, Ring
 
 LABELS: dict[str, str] = {
     "received": "受理", "located": "定位", "routed": "派遣", "not_accepted": "不予受理", "signed": "签收",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from shared.db import UnitOfWork
 from services.analytics import store
 from services.analytics.domain.assessment import AssessmentRow, assessment, group_rulers
 from services.analytics.domain.measures import Measures, measures
 from services.analytics.domain.readmodel import NONE_VALUE, Dimension, Period, cover, period_start
 from services.analytics.live import category_name
+from shared.db import UnitOfWork
 
 CHANNEL_LABELS = {"rest": "部门系统", "hotline": "12345热线", "open311": "Open311", "grid_worker": "网格员上报",
                   "import": "批量导入"}

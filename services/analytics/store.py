@@ -7,15 +7,15 @@ from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, Index, String, and_, func, or_, select
+from sqlalchemy import JSON, BigInteger, Column, Date, Index, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field
 
-from shared.db import UnitOfWork, new_base
 from services.analytics.domain.facts import TicketFact
 from services.analytics.domain.measures import Counter
 from services.analytics.domain.readmodel import BucketKey, Dimension, Period
 from services.analytics.domain.warning import Complaint
+from shared.db import UnitOfWork, new_base
 
 Base = new_base()
 
@@ -96,8 +96,8 @@ def fact_to_json(fact: TicketFact) -> dict[str, Any]:
 
 def fact_from_json(data: Mapping[str, Any]) -> TicketFact:
     known = {f.name for f in fields(TicketFact)}
-    values = {k: datetime.fromisoformat(v) if k in _DATETIME_FIELDS and v else v
-              for k, v in data.items() if k in known}
+    values: dict[str, Any] = {k: datetime.fromisoformat(v) if k in _DATETIME_FIELDS and v else v
+                              for k, v in data.items() if k in known}
     return TicketFact(**values)
 
 
@@ -117,10 +117,8 @@ async def save_fact(uow: UnitOfWork, fact: TicketFact) -> None:
 
 async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
     """Facts of one category received since ``since`` under ``area`` (for repeat detection)."""
-    query = select(FactRow).where(
-        FactRow.category == category, FactRow.received_at >= since,  # type: ignore[operator]
-        FactRow.jurisdiction.startswith(area),  # type: ignore[attr-defined]
-    )
+    c = FactRow.__table__.c
+    query = select(FactRow).where(c.category == category, c.received_at >= since, c.jurisdiction.startswith(area))
     rows = (await uow.session.execute(query)).scalars()
     return [Complaint(r.ticket_id, datetime.fromisoformat(r.data["received_at"]), r.category, r.jurisdiction,
                       r.data.get("lon"), r.data.get("lat")) for r in rows]
@@ -128,7 +126,7 @@ async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since:
 
 def _upsert(uow: UnitOfWork) -> Any:
     table = CounterRow.__table__
-    dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if uow.db.engine.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
     return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
@@ -220,12 +218,13 @@ async def add_alert(uow: UnitOfWork, row: AlertRow) -> bool:
 
 async def list_alerts(uow: UnitOfWork, *, prefix: str, kind: str | None, since: datetime | None,
                       limit: int) -> list[AlertRow]:
-    query = select(AlertRow).where(AlertRow.jurisdiction.startswith(prefix))  # type: ignore[attr-defined]
+    c = AlertRow.__table__.c
+    query = select(AlertRow).where(c.jurisdiction.startswith(prefix))
     if kind:
-        query = query.where(AlertRow.kind == kind)
+        query = query.where(c.kind == kind)
     if since:
-        query = query.where(AlertRow.occurred_at >= since)
-    query = query.order_by(AlertRow.occurred_at.desc()).limit(limit)  # type: ignore[attr-defined]
+        query = query.where(c.occurred_at >= since)
+    query = query.order_by(c.occurred_at.desc()).limit(limit)
     return list((await uow.session.execute(query)).scalars())
 
 
@@ -241,12 +240,14 @@ async def remove_grid(uow: UnitOfWork, code: str) -> None:
 
 
 async def divisions_under(uow: UnitOfWork, prefix: str) -> list[DivisionRow]:
-    query = select(DivisionRow).where(DivisionRow.code.startswith(prefix)).order_by(DivisionRow.code)  # type: ignore[attr-defined]
+    c = DivisionRow.__table__.c
+    query = select(DivisionRow).where(c.code.startswith(prefix)).order_by(c.code)
     return list((await uow.session.execute(query)).scalars())
 
 
 async def grids_under(uow: UnitOfWork, prefix: str) -> list[GridRow]:
-    query = select(GridRow).where(GridRow.code.startswith(prefix)).order_by(GridRow.code)  # type: ignore[attr-defined]
+    c = GridRow.__table__.c
+    query = select(GridRow).where(c.code.startswith(prefix)).order_by(c.code)
     return list((await uow.session.execute(query)).scalars())
 
 
@@ -254,11 +255,12 @@ async def names_of_units(uow: UnitOfWork, codes: Iterable[str]) -> dict[str, str
     wanted = list(codes)
     if not wanted:
         return {}
-    rows = await uow.session.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.code.in_(wanted)))  # type: ignore[attr-defined]
+    c = UnitRow.__table__.c
+    rows = await uow.session.execute(select(c.code, c.name).where(c.code.in_(wanted)))
     return {code: name for code, name in rows}
 
 
 async def community_classes(uow: UnitOfWork, prefix: str) -> dict[str, str]:
-    query = select(DivisionRow.code, DivisionRow.community_class).where(
-        DivisionRow.code.startswith(prefix[:12]), DivisionRow.community_class.is_not(None))  # type: ignore[attr-defined, union-attr]
+    c = DivisionRow.__table__.c
+    query = select(c.code, c.community_class).where(c.code.startswith(prefix[:12]), c.community_class.is_not(None))
     return {code: cls for code, cls in await uow.session.execute(query)}

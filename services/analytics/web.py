@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.analytics.deps import DatabaseDep, SettingsDep
 from shared.auth import issue_token, principal_from_password, read_token
 from shared.problems import Unauthorized
-from services.analytics.deps import DatabaseDep, SettingsDep
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"

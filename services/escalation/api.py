@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from services.escalation import handlers
+from services.escalation.deps import CallerDep, DatabaseDep, Principal, SettingsDep
+from services.escalation.domain.clock import Clock
+from services.escalation.domain.ladder import InvalidLadder, ladder_to_dict
 from shared.codes import InvalidCode, validate_code
 from shared.problems import Forbidden, Invalid, NotFound
 from shared.workcal import CalendarError
-from services.escalation import handlers
-from services.escalation.deps import CallerDep, DatabaseDep, SettingsDep
-from services.escalation.domain.clock import Clock
-from services.escalation.domain.ladder import InvalidLadder, ladder_to_dict
 
 router = APIRouter(prefix="/api/v1", tags=["escalation"])
 _CST = ZoneInfo("Asia/Shanghai")
+_LADDER_EXAMPLE = {"rules": [{"step": "notice-50", "action": "notice", "percent": 50},
+                             {"step": "remind", "action": "remind", "percent": 100},
+                             {"step": "supervise", "action": "supervise", "target": "parent",
+                              "after_due": {"amount": 4, "unit": "working_hours"}}]}
 
 
 class DeadlineRead(BaseModel):
@@ -52,6 +56,16 @@ class ClocksRead(BaseModel):
     clocks: list[ClockRead]
 
 
+class OverrideUpdate(BaseModel):
+    working: bool = Field(description="true: a working day (e.g. an extra 调休 day); false: a day off (typhoon)")
+    note: str = Field(default="", max_length=200)
+
+
+class OverridesRead(BaseModel):
+    district: str
+    overrides: dict[date, bool]
+
+
 class LadderRead(BaseModel):
     district: str
     version: int
@@ -77,6 +91,35 @@ async def get_deadline(
     return DeadlineRead(deadline=due, start=begin, amount=amount, unit=unit, jurisdiction=district)
 
 
+@router.get("/calendar/overrides", response_model=OverridesRead)
+async def get_overrides(caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
+                        jurisdiction: str | None = Query(default=None)) -> OverridesRead:
+    """The district's own working-day decisions on top of the official calendar."""
+    district = _district(jurisdiction or settings.common.district_code)
+    _require_related(caller.scope, district)
+    return OverridesRead(district=district, overrides=await handlers.list_overrides(db, district=district))
+
+
+@router.put("/calendar/overrides/{day}", response_model=OverridesRead)
+async def put_override(day: date, update: OverrideUpdate, caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
+                       jurisdiction: str | None = Query(default=None)) -> OverridesRead:
+    """Declare a day off (typhoon, local holiday) or an extra working day; running deadlines move with it."""
+    district = _admin_district(caller, jurisdiction or settings.common.district_code)
+    overrides = await handlers.set_override(db, day, working=update.working, district=district, note=update.note,
+                                            now=datetime.now(UTC))
+    return OverridesRead(district=district, overrides=overrides)
+
+
+@router.delete("/calendar/overrides/{day}", response_model=OverridesRead)
+async def delete_override(day: date, caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
+                          jurisdiction: str | None = Query(default=None)) -> OverridesRead:
+    """Withdraw a district decision: the official calendar applies to that day again."""
+    district = _admin_district(caller, jurisdiction or settings.common.district_code)
+    overrides = await handlers.set_override(db, day, working=None, district=district, note="",
+                                            now=datetime.now(UTC))
+    return OverridesRead(district=district, overrides=overrides)
+
+
 @router.get("/clocks/{ticket_id}", response_model=ClocksRead)
 async def get_clocks(ticket_id: str, caller: CallerDep, db: DatabaseDep) -> ClocksRead:
     """A ticket's time-limit clocks, each with its history and its timers."""
@@ -100,13 +143,10 @@ async def get_ladder(caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
 
 @router.put("/ladder", response_model=LadderRead)
 async def put_ladder(caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
-                     body: dict[str, Any] = Body(examples=[{"rules": [{"step": "notice-50", "action": "notice",
-                                                                       "percent": 50}]}]),
+                     body: Annotated[dict[str, Any], Body(examples=[_LADDER_EXAMPLE])],
                      jurisdiction: str | None = Query(default=None)) -> LadderRead:
     """Replace the district's ladder; 422 lists every problem of an invalid one."""
-    district = _district(jurisdiction or settings.common.district_code)
-    caller.require_within(district)
-    caller.require_role("admin", "system")
+    district = _admin_district(caller, jurisdiction or settings.common.district_code)
     try:
         ladder = await handlers.upload_ladder(db, body, district=district, actor=caller.key_id, now=datetime.now(UTC))
     except InvalidLadder as error:
@@ -123,6 +163,14 @@ def _district(code: str) -> str:
     if len(code) < 6:
         raise Invalid(f"'{code}' is a city; give a district code", extra={"errors": [{"field": "jurisdiction"}]})
     return code[:6]
+
+
+def _admin_district(caller: Principal, code: str) -> str:
+    """District settings are changed by the district itself (an admin or a system key), not by a street."""
+    district = _district(code)
+    caller.require_within(district)
+    caller.require_role("admin", "system")
+    return district
 
 
 def _require_related(scope: str, district: str) -> None:

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from shared import topics
-from shared.bus.consumer import Subscription
-from shared.runtime import ServiceRuntime, create_service_app
 from services.escalation import api, handlers, store
 from services.escalation.scheduler import run_scheduler, system_now
 from services.escalation.settings import Settings
+from shared import topics
+from shared.bus.consumer import Subscription
+from shared.runtime import ServiceRuntime, create_service_app
 
 
 def create_app(settings: Settings | None = None, *, database_schema: str | None = None,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.escalation.settings import Settings
 from shared.auth import CallerDep, Principal
 from shared.db import Database
-from services.escalation.settings import Settings
 
 
 def _db(request: Request) -> Database:

@@ -4,27 +4,39 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
-
-from shared import codes
-from shared.db import Database, UnitOfWork
-from shared.events.ticket import (
-    TicketClosed, TicketEvaluated, TicketEvent, TicketExtended, TicketMerged, TicketNotAccepted, TicketReceived,
-    TicketReopened, TicketReportedUp, TicketResolved, TicketResumed, TicketReturned, TicketRouted, TicketSigned,
-    TicketSuspended, TicketVerified,
-)
-from shared.taxonomy import load_taxonomy
-from shared.workcal import WorkCalendar
 from services.escalation import store
+from services.escalation.domain.clock import recalculate
 from services.escalation.domain.ladder import Ladder, default_ladder, ladder_to_dict, parse_ladder
 from services.escalation.domain.lifecycle import Context, Track, apply, new_track
 from services.escalation.domain.policy import PolicyBook, PolicyVersions, book_from_items
 from services.escalation.domain.timers import Timer, fire_timer, plan_timers
 from services.escalation.domain.triggers import ImmediateRules
+from shared import codes
+from shared.db import Database, UnitOfWork
+from shared.events.ticket import (
+    TicketClosed,
+    TicketEvaluated,
+    TicketEvent,
+    TicketExtended,
+    TicketMerged,
+    TicketNotAccepted,
+    TicketReceived,
+    TicketReopened,
+    TicketReportedUp,
+    TicketResolved,
+    TicketResumed,
+    TicketReturned,
+    TicketRouted,
+    TicketSigned,
+    TicketSuspended,
+    TicketVerified,
+)
+from shared.taxonomy import load_taxonomy
+from shared.workcal import WorkCalendar
 
 RULES = ImmediateRules()
 
@@ -65,16 +77,16 @@ async def on_ticket_event(event: TicketEvent, uow: UnitOfWork) -> None:
     if isinstance(event, TicketReceived):
         await store.record_complaint(uow, ticket_id=event.ticket_id, place=event.grid_code or event.jurisdiction,
                                      category=event.category, at=event.occurred_at)
-    similar = await _similar(uow, track, event)
+    similar = await _similar(uow, track, event=event)
     outcome = apply(track, event, context=Context(versions, calendar, RULES, similar))
     await store.save_track(uow, outcome.track, changed=outcome.changed)
     for clock in outcome.changed:
-        await store.replace_timers(uow, clock, plan_timers(clock, calendar=calendar, ladder=ladder))
+        await store.replace_timers(uow, clock, planned=plan_timers(clock, calendar=calendar, ladder=ladder))
     for produced in outcome.events:
         uow.publish(produced, key=produced.ticket_id, jurisdiction=produced.jurisdiction)
 
 
-async def _similar(uow: UnitOfWork, track: Track, event: TicketEvent) -> int:
+async def _similar(uow: UnitOfWork, track: Track, *, event: TicketEvent) -> int:
     if not isinstance(event, TicketRouted) or not track.place:
         return 1
     return await store.count_similar(uow, ticket_id=track.ticket_id, place=track.place, category=event.category,
@@ -115,17 +127,41 @@ async def upload_ladder(db: Database, data: Mapping[str, Any], *, district: str,
     async with db.uow() as uow:
         version = await store.put_ladder(uow, district=district, rules=dict(data), actor=actor, now=now)
         ladder = parse_ladder(data, version=version)
-        calendar = await calendar_for(uow, district)
-        running = (await uow.session.execute(select(store.ClockRow.ticket_id).where(
-            store.ClockRow.state == "running", store.ClockRow.jurisdiction.startswith(district),  # type: ignore[attr-defined]
-        ))).scalars().all()
-        for ticket_id in set(running):
-            track = await store.get_track(uow, ticket_id)
-            if track is not None and track.current is not None:
-                await store.replace_timers(uow, track.current, plan_timers(track.current, calendar=calendar,
-                                                                           ladder=ladder))
+        await _refresh_running(uow, district, calendar=await calendar_for(uow, district), ladder=ladder,
+                               now=now, note=f"ladder v{version}")
         await uow.commit()
     return ladder
+
+
+async def set_override(db: Database, day: date, *, working: bool | None, district: str, note: str,
+                       now: datetime) -> dict[date, bool]:
+    """Declare (or with ``working=None`` withdraw) a district working-day decision; running deadlines follow."""
+    async with db.uow() as uow:
+        await store.put_override(uow, district=district, day=day, working=working, note=note)
+        calendar = await calendar_for(uow, district)
+        label = "working day" if working else "day off" if working is False else "official calendar"
+        await _refresh_running(uow, district, calendar=calendar, ladder=await ladder_for(uow, district), now=now,
+                               note=f"{day.isoformat()}: {label} {note}".strip())
+        await uow.commit()
+        return calendar.overrides
+
+
+async def _refresh_running(uow: UnitOfWork, district: str, *, calendar: WorkCalendar, ladder: Ladder,
+                           now: datetime, note: str) -> None:
+    for ticket_id in await store.running_ticket_ids(uow, prefix=district):
+        track = await store.get_track(uow, ticket_id)
+        if track is None or track.current is None:
+            continue
+        clock = recalculate(track.current, at=now, calendar=calendar, note=note)
+        if clock is not track.current:
+            await store.save_track(uow, track, changed=[clock])
+        await store.replace_timers(uow, clock, planned=plan_timers(clock, calendar=calendar, ladder=ladder))
+
+
+async def list_overrides(db: Database, *, district: str) -> dict[date, bool]:
+    """The district's own working-day decisions."""
+    async with db.uow() as uow:
+        return await store.overrides_of(uow, district)
 
 
 async def read_ladder(db: Database, *, district: str) -> dict[str, Any]:
@@ -148,7 +184,7 @@ async def clock_history(db: Database, ticket_id: str) -> tuple[Track, list[dict[
         return (track, await store.timers_of(uow, ticket_id)) if track else None
 
 
-SUBSCRIPTIONS: dict[type[TicketEvent], Any] = {
+SUBSCRIPTIONS: dict[Any, Any] = {
     cls: on_ticket_event
     for cls in (
         TicketReceived, TicketRouted, TicketSigned, TicketResolved, TicketVerified, TicketReopened, TicketSuspended,

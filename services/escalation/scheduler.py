@@ -7,8 +7,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from shared.db import Database
 from services.escalation.handlers import fire_due_timers
+from shared.db import Database
 
 log = logging.getLogger(__name__)
 

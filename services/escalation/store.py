@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, and_, delete, func, select, tuple_, update
 from sqlmodel import Field
 
-from shared.db import UnitOfWork, is_postgres, new_base
 from services.escalation.domain.clock import Clock, ClockEntry
 from services.escalation.domain.lifecycle import Track
 from services.escalation.domain.policy import Limit
 from services.escalation.domain.timers import Timer
+from shared.db import UnitOfWork, is_postgres, new_base
 
 Base = new_base()
 
@@ -140,7 +140,7 @@ async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock]) -> 
     await uow.session.flush()
 
 
-async def replace_timers(uow: UnitOfWork, clock: Clock, planned: list[Timer]) -> None:
+async def replace_timers(uow: UnitOfWork, clock: Clock, *, planned: list[Timer]) -> None:
     """Make the clock's pending timers exactly ``planned``; fired or skipped steps are never re-armed."""
     table = TimerRow.__table__
     done = set((await uow.session.execute(
@@ -185,6 +185,13 @@ async def timers_of(uow: UnitOfWork, ticket_id: str) -> list[dict[str, Any]]:
              "fired_at": aware(row["fired_at"]) if row["fired_at"] else None} for row in rows]
 
 
+async def running_ticket_ids(uow: UnitOfWork, *, prefix: str) -> list[str]:
+    table = ClockRow.__table__
+    rows = await uow.session.execute(select(table.c.ticket_id).distinct().where(
+        table.c.state == "running", table.c.jurisdiction.startswith(prefix)))
+    return list(rows.scalars())
+
+
 async def record_complaint(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime) -> None:
     if await uow.session.get(ComplaintRow, ticket_id) is None:
         uow.session.add(ComplaintRow(ticket_id=ticket_id, place=place, category=category, at=utc(at)))
@@ -219,6 +226,16 @@ async def overrides_of(uow: UnitOfWork, district: str) -> dict[date, bool]:
     table = OverrideRow.__table__
     rows = (await uow.session.execute(select(table.c.day, table.c.working).where(table.c.district == district))).all()
     return {day: bool(working) for day, working in rows}
+
+
+async def put_override(uow: UnitOfWork, *, district: str, day: date, working: bool | None, note: str) -> None:
+    row = await uow.session.get(OverrideRow, (district, day))
+    if row is not None:
+        await uow.session.delete(row)
+        await uow.session.flush()
+    if working is not None:
+        uow.session.add(OverrideRow(district=district, day=day, working=working, note=note))
+        await uow.session.flush()
 
 
 def _clock_values(clock: Clock) -> dict[str, Any]:

@@ -171,3 +171,8 @@ async def tree_for(uow: UnitOfWork, code: str) -> JurisdictionTree:
     codes = [code[:n] for n in (6, 9, 12) if n <= len(code)]
     rows = (await uow.session.execute(select(DivisionRow).where(DivisionRow.code.in_(codes)))).scalars()  # type: ignore[attr-defined]
     return JurisdictionTree(division_of(row) for row in rows)
+
+
+async def district_tree(uow: UnitOfWork, district: str) -> JurisdictionTree:
+    """Every division of a district, for checks that span communities (GeoJSON import)."""
+    return JurisdictionTree(division_of(row) for row in await under(uow, DivisionRow, "code", district[:6]))

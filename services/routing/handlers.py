@@ -7,15 +7,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from shared.db import UnitOfWork
-from shared.events.base import Event
-from shared.events.registry import DivisionUpserted, GridRemoved, GridUpserted, UnitUpserted
-from shared.events.ticket import (
-    TicketEscalated, TicketJointRequested, TicketLocated, TicketReceived, TicketReopened, TicketReportedUp,
-    TicketReturned,
-)
-from shared.taxonomy import load_taxonomy
-from shared.workcal import WorkCalendar
 from services.routing import store
 from services.routing.domain import lifecycle
 from services.routing.domain.joint import joint
@@ -23,7 +14,24 @@ from services.routing.domain.lifecycle import TicketRouting, Transition
 from services.routing.domain.place import TicketFacts
 from services.routing.domain.plan import RoutingContext
 from services.routing.domain.replica import Division, Grid, Unit, unit_function
+from services.routing.domain.rule_data import RuleDataError, problem, version_from_dict
 from services.routing.domain.rules import RuleVersion, default_version
+from services.routing.domain.simulation import simulate
+from services.routing.domain.validation import validate_version
+from shared.db import UnitOfWork
+from shared.events.base import Event
+from shared.events.registry import DivisionUpserted, GridRemoved, GridUpserted, UnitUpserted
+from shared.events.ticket import (
+    TicketEscalated,
+    TicketJointRequested,
+    TicketLocated,
+    TicketReceived,
+    TicketReopened,
+    TicketReportedUp,
+    TicketReturned,
+)
+from shared.taxonomy import load_taxonomy
+from shared.workcal import WorkCalendar
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -144,6 +152,67 @@ async def on_unit_upserted(event: UnitUpserted, uow: UnitOfWork) -> None:
     """Keep the replica's handling unit."""
     await store.upsert_unit(uow, Unit(event.code, event.name, event.level, event.division_code,
                                       unit_function(event.code, event.function), event.kind, event.active))
+
+
+def _snapshot_row(kind: str, item: dict[str, Any]) -> Division | Grid | Unit | None:
+    if kind == "divisions":
+        return Division(item["code"], item["name"], item["level"], item.get("parent_code"), item.get("community_class"))
+    if kind == "grids":
+        return Grid(item["code"], item["name"], item.get("kind", "comprehensive"), item.get("grid_class", "C"),
+                    item.get("community_code") or item["code"][:12])
+    if kind == "units":
+        return Unit(item["code"], item["name"], item["level"], item["division_code"],
+                    unit_function(item["code"], item.get("function", "")), item.get("kind", ""), item.get("active", True))
+    return None
+
+
+async def apply_snapshot(uow: UnitOfWork, kind: str, items: list[dict[str, Any]]) -> int:
+    """Write one page of the registry's snapshot into the replica (bootstrap when routing starts empty)."""
+    writers = {Division: store.upsert_division, Grid: store.upsert_grid, Unit: store.upsert_unit}
+    written = 0
+    for item in items:
+        row = _snapshot_row(kind, item)
+        if row is not None:
+            await writers[type(row)](uow, row)  # type: ignore[operator]
+            written += 1
+    await uow.commit()
+    return written
+
+
+class VersionExists(LookupError):
+    """A rule version with this name was already uploaded; versions are never edited in place."""
+
+
+async def upload_version(uow: UnitOfWork, data: dict[str, Any], *, district: str, actor: str, now: datetime) -> RuleVersion:
+    """Validate and store a new authority-list version; raises RuleDataError listing every problem."""
+    version = version_from_dict(data)
+    if version.district != district:
+        raise RuleDataError([problem("wrong_district", "district", f"this instance serves district {district}")])
+    problems = validate_version(version, items=load_taxonomy().items, replica=await store.full_replica(uow))
+    if problems:
+        raise RuleDataError(problems)
+    if await store.get_version(uow, district, version.version) is not None:
+        raise VersionExists(f"rule version '{version.version}' already exists")
+    await store.add_version(uow, version, actor=actor, now=now)
+    await uow.commit()
+    return version
+
+
+async def simulate_draft(uow: UnitOfWork, draft: RuleVersion, *, district: str, since: datetime, now: datetime,
+                         limit: int) -> dict[str, Any]:
+    """Replay the tickets received since ``since`` under the draft and under the version in force now."""
+    current = await _version_in_force(uow, district, now)
+    replica = await store.full_replica(uow)
+    items = load_taxonomy().items
+    tickets = await store.tickets_since(uow, since, limit=limit)
+    return simulate(tickets, current=RoutingContext(current, items, replica), draft=RoutingContext(draft, items, replica))
+
+
+async def ensure_builtin_version(uow: UnitOfWork, *, district: str, now: datetime) -> None:
+    """Store the taxonomy's default authority as version "default" when a district has none yet."""
+    if not await store.list_versions(uow, district):
+        await store.add_version(uow, builtin_version(district), actor="routing", now=now)
+        await uow.commit()
 
 
 TICKET_SUBSCRIPTIONS: dict[type[Event], Any] = {

@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, func, select
 from sqlmodel import Field
 
-from shared.codes import InvalidCode, ancestry
-from shared.db import UnitOfWork, new_base
-from shared.events.ticket import Assignment, TicketRouted
 from services.routing.domain.lifecycle import TicketRouting
 from services.routing.domain.place import TicketFacts
 from services.routing.domain.replica import Division, Grid, Replica, Unit
 from services.routing.domain.rule_data import version_from_dict, version_to_dict
 from services.routing.domain.rules import RuleVersion
+from shared.codes import InvalidCode, ancestry
+from shared.db import UnitOfWork, new_base
+from shared.events.ticket import Assignment, TicketRouted
 
 Base = new_base()
 

@@ -160,5 +160,8 @@ class Consumer:
 
     def _count(self, envelopes: list[Envelope], outcome: str) -> None:
         self.handled += len(envelopes) if outcome == "ok" else 0
+        per_type: dict[str, int] = {}
         for env in envelopes:
-            telemetry.EVENTS_CONSUMED.labels(self.sub.name, env.type, outcome).inc()
+            per_type[env.type] = per_type.get(env.type, 0) + 1
+        for ce_type, count in per_type.items():
+            telemetry.EVENTS_CONSUMED.labels(self.sub.name, ce_type, outcome).inc(count)

@@ -49,7 +49,8 @@ async def start_client(client: AIOKafkaProducer | AIOKafkaConsumer | AIOKafkaAdm
             return
         except KafkaConnectionError as error:
             if attempt == attempts - 1:
-                raise BrokerUnreachable(f"Kafka broker unreachable at {common.broker_url}: {error}") from None
+                raise BrokerUnreachable(f"Kafka broker unreachable at {common.broker_url} "
+                                        f"(no answer after {attempts} attempts)") from error
             await asyncio.sleep(min(0.1 * (attempt + 1), 1.0))
 
 

@@ -61,8 +61,11 @@ class OutboxRelay:
             await connection.execute(
                 update(outbox).where(outbox.c.seq.in_([row["seq"] for row in rows])).values(sent_at=utcnow())
             )
+        per_topic: dict[str, int] = {}
         for row in rows:
-            telemetry.EVENTS_PUBLISHED.labels(self.db.service, row["topic"]).inc()
+            per_topic[row["topic"]] = per_topic.get(row["topic"], 0) + 1
+        for topic, count in per_topic.items():
+            telemetry.EVENTS_PUBLISHED.labels(self.db.service, topic).inc(count)
         return len(rows)
 
     async def _send(self, row: dict) -> asyncio.Future:

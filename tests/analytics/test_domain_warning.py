@@ -106,3 +106,8 @@ def test_without_planted_spikes_false_alarms_are_rare() -> None:
 def test_generated_spike_is_planted_on_a_day_after_warmup() -> None:
     data = generate(random.Random(3), series=5, days=40, warmup=28, spikes=4)
     assert len(data.planted) == 4 and all(28 <= day < 40 for _, day in data.planted)
+
+
+def test_cluster_counts_complaints_consumed_out_of_order() -> None:
+    cluster = repeat_cluster(complaint(1, 0), [complaint(2, 30), complaint(3, 60)])
+    assert cluster is not None and [c.ticket_id for c in cluster] == ["t1", "t2", "t3"]

@@ -91,7 +91,7 @@ def test_processes_without_http_are_healthy_while_they_run(healthcheck: ModuleTy
 
 
 class _Ready(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200 if self.path == "/readyz" else 503)
         self.end_headers()
 

@@ -10,8 +10,22 @@ import pytest
 
 from shared import topics
 from tests.deploy.manifests import (
-    CALLS, IMAGE, K8S, SERVICES, allowed_env, config_map, env_names, env_value, expansion_names,
-    gridgov_containers, of_kind, overlays, rendered, schema_errors, service_of, settings_class,
+    CALLS,
+    IMAGE,
+    K8S,
+    SERVICES,
+    allowed_env,
+    config_map,
+    env_names,
+    env_value,
+    expansion_names,
+    gridgov_containers,
+    of_kind,
+    overlays,
+    rendered,
+    schema_errors,
+    service_of,
+    settings_class,
 )
 
 DISTRICTS = [path for path in overlays() if path.name.isdigit()]

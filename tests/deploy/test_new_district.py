@@ -65,3 +65,11 @@ def test_a_code_that_is_not_a_district_or_a_bad_name_is_refused(tmp_path: Path, 
     with pytest.raises(InvalidDistrict):
         new_district(code, name, root=tmp_path)
     assert not (tmp_path / "deploy").exists()
+
+
+def test_the_cli_generates_a_district(tmp_path: Path) -> None:
+    cli = pytest.importorskip("gridgov.cli")
+    testing = pytest.importorskip("typer.testing")
+    result = testing.CliRunner().invoke(cli.app, ["new-district", "320105", "--name", "建邺区", "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "deploy" / "k8s" / "overlays" / "320105" / "kustomization.yaml").is_file()

@@ -1,7 +1,8 @@
 """Clocks and the ladder over real holiday weeks (国庆 2026 with its 调休 days), with time passed in."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+from services.escalation.domain.clock import recalculate
 from services.escalation.domain.policy import Limit
 from services.escalation.domain.timers import fire_timer, plan_timers
 from shared.events.ticket import (
@@ -20,6 +21,7 @@ from shared.events.ticket import (
     TicketSuspended,
     TicketVerified,
 )
+from shared.workcal import WorkCalendar
 from tests.escalation.fakes import UNIT, Desk, at, book, event, received, routed
 
 
@@ -230,3 +232,15 @@ def test_clock_history_records_every_change() -> None:
     handling = desk.clock(2)
     assert [e.action for e in handling.history] == ["started", "paused", "extended", "resumed", "stopped"]
     assert handling.budget == desk.calendar.working_time_between(at(11, 24, 9, 30), at(12, 1, 17, 30)) + timedelta(hours=3)
+
+
+def test_a_typhoon_day_declared_later_moves_running_deadlines_by_the_lost_working_time() -> None:
+    desk = Desk()
+    desk.handle(routed(at(11, 24, 9)))
+    signed(desk, at(11, 24, 9, 30))
+    assert desk.clock().due_at == at(12, 1, 17, 30)
+    typhoon = WorkCalendar(overrides={date(2026, 11, 26): False})
+    moved = recalculate(desk.clock(), at=at(11, 25, 20), calendar=typhoon, note="台风停工")
+    assert moved.due_at == at(12, 2, 17, 30)
+    assert (moved.history[-1].action, moved.budget) == ("recalculated", desk.clock().budget)
+    assert recalculate(moved, at=at(11, 25, 21), calendar=typhoon, note="again") is moved

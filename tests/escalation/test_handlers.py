@@ -5,51 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import datetime
-from functools import partial
-from typing import Any
-
-import orjson
-from sqlalchemy import select
 
 from services.escalation import handlers, store
-from services.escalation.app import create_app
-from services.escalation.settings import Settings
-from shared.db import Database
-from shared.events.ticket import (
-    TicketEvaluated, TicketEvent, TicketResumed, TicketSigned, TicketSuspended,
-)
+from shared.events.ticket import TicketEvaluated, TicketResumed, TicketSigned, TicketSuspended
 from shared.taxonomy import load_taxonomy
 from tests.escalation.fakes import GRID, TICKET, UNIT, at, event, received, routed
+from tests.escalation.service import handle, pending_timers, published, service_app, service_settings
 from tests.harness import running_service, wait_for
 
 CATEGORY = "01010101"  # 邻里纠纷: sign-off 2 working hours, handling 7 working days
-
-
-def _settings(common: Any, target: Any) -> Settings:
-    return Settings(database_url=target.url, common=common)
-
-
-def _app(**kwargs: Any) -> Any:
-    return partial(create_app, **({"scheduler_interval": None} | kwargs))
-
-
-async def handle(db: Database, *events: TicketEvent) -> None:
-    for ticket_event in events:
-        async with db.uow() as uow:
-            await handlers.on_ticket_event(ticket_event, uow)
-            await uow.commit()
-
-
-async def published(db: Database, ce_type_suffix: str = "") -> list[dict[str, Any]]:
-    async with db.engine.connect() as connection:
-        rows = (await connection.execute(select(db.outbox).order_by(db.outbox.c.seq))).mappings().all()
-    return [{"type": r["ce_type"], **orjson.loads(r["payload"])} for r in rows if r["ce_type"].endswith(ce_type_suffix)]
-
-
-async def pending_timers(db: Database, ticket_id: str = TICKET) -> list[tuple[int, str, datetime]]:
-    async with db.uow() as uow:
-        timers = await store.timers_of(uow, ticket_id)
-    return [(t["clock_seq"], t["step"], t["fire_at"]) for t in timers if t["status"] == "pending"]
 
 
 def test_fixture_category_has_the_limits_the_tests_assume() -> None:
@@ -59,7 +23,7 @@ def test_fixture_category_has_the_limits_the_tests_assume() -> None:
 
 async def test_routed_ticket_over_the_bus_gets_a_sign_off_clock_and_timers(database, common):
     target = database("escalation")
-    async with running_service(_app(), _settings(common, target), target) as (app, _):
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
         async with app.state.db.uow() as uow:
             uow.publish(received(at(9, 30, 15)), key=TICKET)
             uow.publish(routed(at(9, 30, 16)), key=TICKET)
@@ -73,7 +37,7 @@ async def test_routed_ticket_over_the_bus_gets_a_sign_off_clock_and_timers(datab
 
 async def test_due_timers_fire_once_through_the_outbox(database, common):
     target = database("escalation")
-    async with running_service(_app(), _settings(common, target), target) as (app, _):
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
         db = app.state.db
         await handle(db, received(at(9, 30, 15)), routed(at(9, 30, 16)))
         assert await handlers.fire_due_timers(db, now=at(10, 7, 23)) == 2
@@ -88,7 +52,7 @@ async def test_due_timers_fire_once_through_the_outbox(database, common):
 
 async def test_concurrent_schedulers_never_fire_a_timer_twice(database, common):
     target = database("escalation")
-    async with running_service(_app(), _settings(common, target), target) as (app, _):
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
         db = app.state.db
         tickets = [f"330903-20261124-{n:06d}" for n in range(1, 7)]
         for ticket_id in tickets:
@@ -101,22 +65,22 @@ async def test_concurrent_schedulers_never_fire_a_timer_twice(database, common):
 
 async def test_suspension_disarms_and_resumption_rearms_timers_later(database, common):
     target = database("escalation")
-    async with running_service(_app(), _settings(common, target), target) as (app, _):
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
         db = app.state.db
         await handle(db, routed(at(11, 24, 8)), event(TicketSigned, at(11, 24, 8, 30), unit_code=UNIT, actor="w"))
-        before = dict((step, fire_at) for seq, step, fire_at in await pending_timers(db) if seq == 2)
+        before = {step: fire_at for seq, step, fire_at in await pending_timers(db) if seq == 2}
         await handle(db, event(TicketSuspended, at(11, 24, 10), reason="等待鉴定", actor="w"))
         assert await pending_timers(db) == []
         assert await handlers.fire_due_timers(db, now=at(12, 31)) == 0
         await handle(db, event(TicketResumed, at(11, 24, 11), actor="w"))
-        after = dict((step, fire_at) for seq, step, fire_at in await pending_timers(db) if seq == 2)
+        after = {step: fire_at for seq, step, fire_at in await pending_timers(db) if seq == 2}
         # 7 working days from 11-24 end 12-03 17:30; one paused working hour moves that to 12-04 09:30.
         assert (before["remind"], after["remind"]) == (at(12, 3, 17, 30), at(12, 4, 9, 30))
 
 
 async def test_severe_ticket_routed_low_is_escalated_at_once(database, common):
     target = database("escalation")
-    async with running_service(_app(), _settings(common, target), target) as (app, _):
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
         db = app.state.db
         await handle(db, received(at(11, 24, 8), severity="特别重大"), routed(at(11, 24, 9)))
         escalated = await published(db, "escalated.v1")
@@ -126,7 +90,7 @@ async def test_severe_ticket_routed_low_is_escalated_at_once(database, common):
 
 async def test_third_complaint_about_one_grid_goes_up_for_root_cause_handling(database, common):
     target = database("escalation")
-    async with running_service(_app(), _settings(common, target), target) as (app, _):
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
         db = app.state.db
         for n, day in enumerate((3, 10, 20), start=1):
             ticket_id = f"330903-202611{day:02d}-{n:06d}"
@@ -138,7 +102,7 @@ async def test_third_complaint_about_one_grid_goes_up_for_root_cause_handling(da
 
 async def test_unsatisfied_evaluation_reopens_and_the_bus_brings_a_new_clock(database, common):
     target = database("escalation")
-    async with running_service(_app(), _settings(common, target), target) as (app, _):
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
         db = app.state.db
         await handle(db, routed(at(11, 24, 9)), event(TicketSigned, at(11, 24, 9, 30), unit_code=UNIT, actor="w"))
         await handle(db, event(TicketEvaluated, at(11, 25, 9), rating="不满意", actor="citizen"))
@@ -155,7 +119,7 @@ async def test_unsatisfied_evaluation_reopens_and_the_bus_brings_a_new_clock(dat
 async def test_scheduler_loop_fires_when_injected_time_passes_the_deadline(database, common):
     target = database("escalation")
     clock = [at(9, 30, 16)]
-    async with running_service(_app(now=lambda: clock[0], scheduler_interval=0.05), _settings(common, target),
+    async with running_service(service_app(now=lambda: clock[0], scheduler_interval=0.05), service_settings(common, target),
                                target) as (app, _):
         db = app.state.db
         await handle(db, routed(at(9, 30, 16)))

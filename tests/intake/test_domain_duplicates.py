@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from services.intake.domain import duplicate_samples as samples
 from services.intake.domain import duplicates as dup
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -99,21 +100,21 @@ def test_family_is_the_class_code() -> None:
 
 
 def test_labelled_set_is_deterministic_and_labelled() -> None:
-    first = dup.labelled_set(seed=3, incidents=50, start=NOW)
-    assert first == dup.labelled_set(seed=3, incidents=50, start=NOW)
+    first = samples.labelled_set(seed=3, incidents=50, start=NOW)
+    assert first == samples.labelled_set(seed=3, incidents=50, start=NOW)
     assert len({s.incident for s in first}) == 50 and len(first) > 50
     assert {s.report.channel for s in first} == {"hotline", "grid_worker", "open311", "rest"}
 
 
 def test_measured_precision_and_recall_on_the_generated_set() -> None:
-    quality = dup.evaluate(dup.labelled_set(seed=7, incidents=400, start=NOW))
+    quality = samples.evaluate(samples.labelled_set(seed=7, incidents=400, start=NOW))
     assert quality.precision >= 0.9
     assert quality.recall >= 0.4
     assert quality.suggest_recall >= 0.75
 
 
 def test_evaluate_counts_a_wrong_merge_against_precision() -> None:
-    samples = [dup.LabelledReport(report("a", "人民路128号井盖缺失"), "A"),
-               dup.LabelledReport(report("b", "人民路128号井盖缺失", received_at=NOW + timedelta(hours=1)), "B")]
-    quality = dup.evaluate(samples)
+    labelled = [samples.LabelledReport(report("a", "人民路128号井盖缺失"), "A"),
+               samples.LabelledReport(report("b", "人民路128号井盖缺失", received_at=NOW + timedelta(hours=1)), "B")]
+    quality = samples.evaluate(labelled)
     assert (quality.precision, quality.merged_pairs, quality.true_pairs) == (0.0, 1, 0)

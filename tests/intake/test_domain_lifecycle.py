@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.intake.domain import lifecycle as lc
+from services.intake.domain import timeline as tl
+from services.intake.domain.commands import COMMANDS
 from shared.events.ticket import (
     Assignment,
     TicketEvaluated,
@@ -47,7 +49,7 @@ def received() -> lc.TicketState:
         ticket_id="330903-20261124-000002", occurred_at=NOW, jurisdiction="330903001001001",
         channel="hotline", category="01020301",
     )
-    return lc.apply(None, event)
+    return tl.apply(None, event)
 
 
 def routed_to(ticket: lc.TicketState, unit: str = UNIT, reason: str = "initial") -> lc.TicketState:
@@ -55,17 +57,17 @@ def routed_to(ticket: lc.TicketState, unit: str = UNIT, reason: str = "initial")
                             due_at=NOW + timedelta(hours=4))
     event = TicketRouted(ticket_id=ticket.ticket_id, occurred_at=NOW, jurisdiction=ticket.jurisdiction,
                          category=ticket.category, assignment=assignment, reason=reason, rule_version="v1")
-    return lc.apply(ticket, event)
+    return tl.apply(ticket, event)
 
 
 def run(ticket: lc.TicketState, *commands: lc.Command, actor: str = UNIT) -> lc.TicketState:
     for command in commands:
-        ticket = lc.apply_all(lc.decide(ticket, command, now=NOW, actor=actor), ticket)
+        ticket = tl.apply_all(lc.decide(ticket, command, now=NOW, actor=actor), ticket)
     return ticket
 
 
 def test_every_command_has_a_sample_and_an_allowed_state_table() -> None:
-    assert set(SAMPLE_COMMANDS) == set(lc.ALLOWED) == set(lc.COMMANDS)
+    assert set(SAMPLE_COMMANDS) == set(lc.ALLOWED) == set(COMMANDS)
 
 
 ILLEGAL = [(name, state) for name in lc.ALLOWED for state in lc.STATES if state not in lc.ALLOWED[name]]
@@ -88,7 +90,7 @@ def test_legal_transition_produces_events_for_the_ticket(command: str, state: lc
     events = lc.decide(ticket, SAMPLE_COMMANDS[command], now=NOW, actor=UNIT)
     assert events and all(e.ticket_id == ticket.ticket_id and e.occurred_at == NOW for e in events)
     assert all(e.jurisdiction == ticket.jurisdiction for e in events)
-    lc.apply_all(events, ticket)
+    tl.apply_all(events, ticket)
 
 
 def test_terminal_states_allow_no_command() -> None:
@@ -112,7 +114,7 @@ def test_failed_verification_reopens_the_ticket_for_the_same_unit() -> None:
     ticket = run(routed_to(received()), lc.Sign(), lc.Resolve())
     events = lc.decide(ticket, lc.Verify(passed=False, note="仍有积水"), now=NOW, actor="grid-worker-7")
     assert [type(e) for e in events] == [TicketVerified, TicketReopened]
-    ticket = lc.apply_all(events, ticket)
+    ticket = tl.apply_all(events, ticket)
     assert ticket.state == "reopened" and ticket.unit_code == UNIT and ticket.reopens == 1
     assert run(ticket, lc.Sign()).state == "signed"
 
@@ -121,7 +123,7 @@ def test_unsatisfied_evaluation_reopens_and_clears_the_rating() -> None:
     ticket = run(routed_to(received()), lc.Sign(), lc.Resolve(), lc.Verify(passed=True), lc.Close())
     events = lc.decide(ticket, lc.Evaluate(rating="不满意"), now=NOW, actor="citizen")
     assert [type(e) for e in events] == [TicketEvaluated, TicketReopened]
-    ticket = lc.apply_all(events, ticket)
+    ticket = tl.apply_all(events, ticket)
     assert ticket.state == "reopened" and ticket.rating is None
 
 
@@ -159,7 +161,7 @@ def test_extension_approval_takes_the_requested_amount_unless_overridden() -> No
     assert isinstance(extended, TicketExtended) and (extended.amount, extended.unit) == (3, "working_days")
     [shorter] = lc.decide(ticket, lc.ApproveExtension(amount=1), now=NOW, actor="330903001-center")
     assert isinstance(shorter, TicketExtended) and shorter.amount == 1
-    assert lc.apply(ticket, extended).pending_extension is None
+    assert tl.apply(ticket, extended).pending_extension is None
 
 
 def test_approving_an_extension_nobody_asked_for_is_refused() -> None:
@@ -186,7 +188,7 @@ def test_joint_handling_lists_co_units_without_the_lead_and_keeps_progress() -> 
     [event] = lc.decide(ticket, lc.Joint(co_unit_codes=(UNIT, "330903-housing", "330903-housing")), now=NOW,
                         actor=UNIT)
     assert event.co_unit_codes == ["330903-housing"] and event.lead_unit_code == UNIT  # type: ignore[attr-defined]
-    ticket = routed_to(lc.apply(ticket, event), reason="joint")
+    ticket = routed_to(tl.apply(ticket, event), reason="joint")
     assert ticket.state == "signed"
 
 
@@ -200,10 +202,10 @@ def test_reasons_are_required_for_not_accept_return_and_suspend() -> None:
 def test_escalation_events_update_counters_and_timeline_without_moving_the_state() -> None:
     ticket = routed_to(received())
     base = {"ticket_id": ticket.ticket_id, "occurred_at": NOW, "jurisdiction": ticket.jurisdiction}
-    ticket = lc.apply(ticket, TicketReminded(**base, clock="sign_off", percent=80, unit_code=UNIT, due_at=NOW,
+    ticket = tl.apply(ticket, TicketReminded(**base, clock="sign_off", percent=80, unit_code=UNIT, due_at=NOW,
                                              reason="80%"))
-    ticket = lc.apply(ticket, TicketOverdue(**base, clock="sign_off", unit_code=UNIT, due_at=NOW))
-    ticket = lc.apply(ticket, TicketSupervised(**base, clock="sign_off", unit_code=UNIT, supervisor_level="street",
+    ticket = tl.apply(ticket, TicketOverdue(**base, clock="sign_off", unit_code=UNIT, due_at=NOW))
+    ticket = tl.apply(ticket, TicketSupervised(**base, clock="sign_off", unit_code=UNIT, supervisor_level="street",
                                                reason="超时未签收"))
     assert ticket.state == "routed" and ticket.overdue and ticket.supervisions == 1
     assert [(e["type"], e["actor"]) for e in ticket.timeline[-3:]] == [
@@ -219,7 +221,7 @@ def test_late_routing_does_not_revive_a_merged_ticket() -> None:
 
 def test_first_event_must_be_received() -> None:
     with pytest.raises(ValueError, match="TicketReceived"):
-        lc.apply(None, lc.decide(ticket_in("routed"), lc.Sign(), now=NOW, actor=UNIT)[0])
+        tl.apply(None, lc.decide(ticket_in("routed"), lc.Sign(), now=NOW, actor=UNIT)[0])
 
 
 def test_rerouting_clears_the_overdue_flag() -> None:

@@ -6,15 +6,27 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from tests.routing.routing_world import (
-    FISHING_DISPUTE, GAS_LEAK, GRID, GRID_A, ILLEGAL_FISHING, MAN_OVERBOARD, MANHOLE_COVER, NEIGHBOUR_DISPUTE, NOW,
-    PARK_GRID, ROADSIDE_VENDING, SEA_GRID, V1, context, ticket,
-)
 
-from shared.events.ticket import TicketArbitrationRequested, TicketRouted
-from services.routing.domain.lifecycle import escalate, reopen, report_up, return_ticket, start
 from services.routing.domain.joint import joint
+from services.routing.domain.lifecycle import escalate, reopen, report_up, return_ticket, start
 from services.routing.domain.router import route_ticket
+from shared.events.ticket import TicketArbitrationRequested, TicketRouted
+from tests.routing.routing_world import (
+    FISHING_DISPUTE,
+    GAS_LEAK,
+    GRID_A,
+    ILLEGAL_FISHING,
+    MAN_OVERBOARD,
+    MANHOLE_COVER,
+    NEIGHBOUR_DISPUTE,
+    NOW,
+    PARK_GRID,
+    ROADSIDE_VENDING,
+    SEA_GRID,
+    V1,
+    context,
+    ticket,
+)
 
 CASES = [
     pytest.param(ticket(ROADSIDE_VENDING), "330903001-enforcement", "street", id="占道经营 → street enforcement"),

@@ -8,14 +8,24 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.routing.domain.lifecycle import return_ticket, start
-from services.routing.domain.replica import Replica
 from services.routing.domain.router import route_ticket
 from services.routing.domain.rule_data import RuleDataError, version_from_dict, version_to_dict
 from services.routing.domain.rules import NoRuleVersionInForce, Override, version_in_force
 from services.routing.domain.simulation import simulate
 from services.routing.domain.validation import validate_version
 from tests.routing.routing_world import (
-    CST, GRID, ILLEGAL_FISHING, ITEMS, NEIGHBOUR_DISPUTE, NOW, REPLICA, ROADSIDE_VENDING, V1, context, ticket, without,
+    CST,
+    GRID,
+    ILLEGAL_FISHING,
+    ITEMS,
+    NEIGHBOUR_DISPUTE,
+    NOW,
+    REPLICA,
+    ROADSIDE_VENDING,
+    V1,
+    context,
+    ticket,
+    without,
 )
 
 # v2: street 330903001 hands roadside vending to its market platform, from 1 December.

@@ -124,9 +124,11 @@ def repeat_cluster(
     new: Complaint, recent: Iterable[Complaint], *, window: timedelta = timedelta(days=7),
     radius_m: float = 100.0, min_size: int = 3,
 ) -> list[Complaint] | None:
-    """``new`` with the earlier complaints it repeats inside ``window``, when they are at least ``min_size``."""
-    members = [c for c in recent if c.received_at <= new.received_at
-               and is_repeat(new, c, window=window, radius_m=radius_m)]
+    """``new`` with the complaints it repeats inside ``window``, when they are at least ``min_size``.
+
+    Complaints received after ``new`` count too: tickets of different ids may be consumed out of order.
+    """
+    members = [c for c in recent if is_repeat(new, c, window=window, radius_m=radius_m)]
     cluster = sorted([*members, new], key=lambda c: (c.received_at, c.ticket_id))
     return cluster if len(cluster) >= min_size else None
 

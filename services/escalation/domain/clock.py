@@ -16,7 +16,7 @@ from services.escalation.domain.policy import Calendar, Limit, Unit
 from shared.events.ticket import ClockKind, LevelName
 
 ClockState = Literal["running", "paused", "stopped"]
-EntryAction = Literal["started", "paused", "resumed", "extended", "stopped"]
+EntryAction = Literal["started", "paused", "resumed", "extended", "stopped", "recalculated"]
 
 
 class ClockNotRunning(ValueError):
@@ -56,14 +56,14 @@ class Clock:
         return self.state == "running"
 
 
-def measure(calendar: Calendar, unit: Unit, a: datetime, b: datetime) -> timedelta:
-    """Time from ``a`` to ``b`` in the measure of ``unit``: working time, or natural time for hours."""
-    return b - a if unit == "hours" else calendar.working_time_between(a, b)
+def measure(calendar: Calendar, unit: Unit, *, start: datetime, end: datetime) -> timedelta:
+    """Time from ``start`` to ``end`` in the measure of ``unit``: working time, or natural time for hours."""
+    return end - start if unit == "hours" else calendar.working_time_between(start, end)
 
 
-def advance(calendar: Calendar, unit: Unit, t: datetime, delta: timedelta) -> datetime:
-    """The instant at which ``delta`` (in the measure of ``unit``) after ``t`` has passed."""
-    return t + delta if unit == "hours" else calendar.add_working_time(t, delta)
+def advance(calendar: Calendar, unit: Unit, *, start: datetime, delta: timedelta) -> datetime:
+    """The instant at which ``delta`` (in the measure of ``unit``) after ``start`` has passed."""
+    return start + delta if unit == "hours" else calendar.add_working_time(start, delta)
 
 
 def start_clock(
@@ -84,7 +84,7 @@ def start_clock(
     return Clock(
         ticket_id=ticket_id, seq=seq, kind=kind, unit_code=unit_code, level=level, jurisdiction=jurisdiction,
         limit=limit, policy_version=policy_version, started_at=at, due_at=due_at,
-        budget=measure(calendar, limit.unit, at, due_at), history=(entry,),
+        budget=measure(calendar, limit.unit, start=at, end=due_at), history=(entry,),
     )
 
 
@@ -108,7 +108,7 @@ def resume_clock(clock: Clock, *, at: datetime, calendar: Calendar) -> Clock:
         raise ClockNotRunning(f"cannot resume the {clock.state} {clock.kind} clock of {clock.ticket_id}")
     paused = replace(clock, state="running", paused_at=None, pauses=(*clock.pauses, (clock.paused_at, at)))
     due_at = elapsed_point(paused, 1.0, calendar=calendar)
-    shift = measure(calendar, clock.limit.unit, clock.paused_at, at)
+    shift = measure(calendar, clock.limit.unit, start=clock.paused_at, end=at)
     entry = ClockEntry(at, "resumed", due_at, f"paused {_hours(shift)}")
     return replace(paused, due_at=due_at, history=(*clock.history, entry))
 
@@ -118,11 +118,22 @@ def extend_clock(clock: Clock, *, at: datetime, amount: float, unit: Unit, calen
     if clock.state == "stopped":
         raise ClockNotRunning(f"cannot extend the stopped {clock.kind} clock of {clock.ticket_id}")
     new_due = calendar.add(clock.due_at, amount, unit)
-    budget = clock.budget + measure(calendar, clock.limit.unit, clock.due_at, new_due)
+    budget = clock.budget + measure(calendar, clock.limit.unit, start=clock.due_at, end=new_due)
     extended = replace(clock, budget=budget)
     due_at = elapsed_point(extended, 1.0, calendar=calendar) if clock.running else new_due
     entry = ClockEntry(at, "extended", due_at, note or f"+{amount:g} {unit}")
     return replace(extended, due_at=due_at, history=(*clock.history, entry))
+
+
+def recalculate(clock: Clock, *, at: datetime, calendar: Calendar, note: str) -> Clock:
+    """The clock under a changed calendar (a typhoon day declared): the budget stays, the deadline moves."""
+    if not clock.running:
+        return clock
+    due_at = elapsed_point(clock, 1.0, calendar=calendar)
+    if due_at == clock.due_at:
+        return clock
+    entry = ClockEntry(at, "recalculated", due_at, note)
+    return replace(clock, due_at=due_at, history=(*clock.history, entry))
 
 
 def elapsed_point(clock: Clock, fraction: float, *, calendar: Calendar) -> datetime:
@@ -130,12 +141,12 @@ def elapsed_point(clock: Clock, fraction: float, *, calendar: Calendar) -> datet
     target = clock.budget * fraction
     segment_start = clock.started_at
     for pause_start, pause_end in clock.pauses:
-        length = measure(calendar, clock.limit.unit, segment_start, pause_start)
+        length = measure(calendar, clock.limit.unit, start=segment_start, end=pause_start)
         if target <= length:
-            return advance(calendar, clock.limit.unit, segment_start, target)
+            return advance(calendar, clock.limit.unit, start=segment_start, delta=target)
         target -= length
         segment_start = pause_end
-    return advance(calendar, clock.limit.unit, segment_start, target)
+    return advance(calendar, clock.limit.unit, start=segment_start, delta=target)
 
 
 def _hours(delta: timedelta) -> str:

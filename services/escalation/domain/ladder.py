@@ -78,7 +78,7 @@ def parse_ladder(data: Mapping[str, Any], *, version: int = 1) -> Ladder:
     if not isinstance(raw_rules, list) or not raw_rules:
         raise InvalidLadder(["rules: a non-empty list of rules is required"])
     problems: list[str] = []
-    rules = [_parse_rule(raw, f"rules[{i}]", problems) for i, raw in enumerate(raw_rules)]
+    rules = [_parse_rule(raw, f"rules[{i}]", problems=problems) for i, raw in enumerate(raw_rules)]
     steps = [rule.step for rule in rules if rule is not None]
     problems += [f"rules: step '{step}' appears more than once" for step in sorted(set(steps)) if steps.count(step) > 1]
     if problems:
@@ -90,25 +90,25 @@ def ladder_to_dict(ladder: Ladder) -> dict[str, Any]:
     return {"version": ladder.version, "rules": [_rule_to_dict(rule) for rule in ladder.rules]}
 
 
-def _parse_rule(raw: Any, path: str, problems: list[str]) -> Rule | None:
+def _parse_rule(raw: Any, path: str, *, problems: list[str]) -> Rule | None:
     if not isinstance(raw, Mapping):
         problems.append(f"{path}: must be an object")
         return None
     before = len(problems)
     unknown = set(raw) - {"step", "action", "target", "percent", "after_due", "clocks", "repeat_every", "repeat_times"}
     problems += [f"{path}.{key}: unknown field" for key in sorted(unknown)]
-    step = _step(raw.get("step"), f"{path}.step", problems)
-    action = _choice(raw.get("action"), _ACTIONS, f"{path}.action", problems)
-    target = _choice(raw.get("target", "assignee"), _TARGETS, f"{path}.target", problems)
-    percent, after_due = _condition(raw, path, problems)
-    clocks = _clocks(raw.get("clocks", list(CLOCK_KINDS)), f"{path}.clocks", problems)
-    repeat_every, repeat_times = _repeat(raw, path, problems)
+    step = _step(raw.get("step"), f"{path}.step", problems=problems)
+    action = _choice(raw.get("action"), f"{path}.action", allowed=_ACTIONS, problems=problems)
+    target = _choice(raw.get("target", "assignee"), f"{path}.target", allowed=_TARGETS, problems=problems)
+    percent, after_due = _condition(raw, path, problems=problems)
+    clocks = _clocks(raw.get("clocks", list(CLOCK_KINDS)), f"{path}.clocks", problems=problems)
+    repeat_every, repeat_times = _repeat(raw, path, problems=problems)
     if len(problems) > before:
         return None
     return Rule(step, action, target, percent, after_due, clocks, repeat_every, repeat_times)  # type: ignore[arg-type]
 
 
-def _condition(raw: Mapping[str, Any], path: str, problems: list[str]) -> tuple[int | None, Delay | None]:
+def _condition(raw: Mapping[str, Any], path: str, *, problems: list[str]) -> tuple[int | None, Delay | None]:
     percent, after_due = raw.get("percent"), raw.get("after_due")
     if (percent is None) == (after_due is None):
         problems.append(f"{path}: give exactly one condition, 'percent' or 'after_due'")
@@ -117,10 +117,10 @@ def _condition(raw: Mapping[str, Any], path: str, problems: list[str]) -> tuple[
         if isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 100:
             problems.append(f"{path}.percent: must be a whole number from 1 to 100")
         return percent, None
-    return None, _delay(after_due, f"{path}.after_due", problems, allow_zero=True)
+    return None, _delay(after_due, f"{path}.after_due", problems=problems, allow_zero=True)
 
 
-def _repeat(raw: Mapping[str, Any], path: str, problems: list[str]) -> tuple[Delay | None, int]:
+def _repeat(raw: Mapping[str, Any], path: str, *, problems: list[str]) -> tuple[Delay | None, int]:
     times, every = raw.get("repeat_times", 0), raw.get("repeat_every")
     if isinstance(times, bool) or not isinstance(times, int) or not 0 <= times <= MAX_REPEATS:
         problems.append(f"{path}.repeat_times: must be a whole number from 0 to {MAX_REPEATS}")
@@ -129,10 +129,10 @@ def _repeat(raw: Mapping[str, Any], path: str, problems: list[str]) -> tuple[Del
         problems.append(f"{path}.repeat_every: required when repeat_times > 0")
     if every is None:
         return None, times
-    return _delay(every, f"{path}.repeat_every", problems, allow_zero=False), times
+    return _delay(every, f"{path}.repeat_every", problems=problems, allow_zero=False), times
 
 
-def _delay(raw: Any, path: str, problems: list[str], *, allow_zero: bool) -> Delay | None:
+def _delay(raw: Any, path: str, *, problems: list[str], allow_zero: bool) -> Delay | None:
     if not isinstance(raw, Mapping):
         problems.append(f"{path}: must be an object {{amount, unit}}")
         return None
@@ -146,20 +146,20 @@ def _delay(raw: Any, path: str, problems: list[str], *, allow_zero: bool) -> Del
     return Delay(float(amount), unit) if isinstance(amount, int | float) and unit in _UNITS else None
 
 
-def _step(raw: Any, path: str, problems: list[str]) -> str:
+def _step(raw: Any, path: str, *, problems: list[str]) -> str:
     if not isinstance(raw, str) or not raw or not set(raw) <= _STEP_CHARS or len(raw) > 40:
         problems.append(f"{path}: must be 1–40 characters of a-z, 0-9, '-' or '_'")
         return ""
     return raw
 
 
-def _choice(raw: Any, allowed: tuple[str, ...], path: str, problems: list[str]) -> str:
+def _choice(raw: Any, path: str, *, allowed: tuple[str, ...], problems: list[str]) -> str:
     if raw not in allowed:
         problems.append(f"{path}: must be one of {', '.join(allowed)}")
     return str(raw)
 
 
-def _clocks(raw: Any, path: str, problems: list[str]) -> tuple[ClockKind, ...]:
+def _clocks(raw: Any, path: str, *, problems: list[str]) -> tuple[ClockKind, ...]:
     if not isinstance(raw, list) or not raw or any(kind not in CLOCK_KINDS for kind in raw):
         problems.append(f"{path}: must be a non-empty list of {', '.join(CLOCK_KINDS)}")
         return ()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from services.escalation.domain.clock import (
     Clock,
@@ -105,16 +104,16 @@ def apply(track: Track, event: TicketEvent, *, context: Context) -> Outcome:
     handler = _HANDLERS.get(type(event))
     if handler is None:
         return Outcome(track)
-    return handler(track, event, context)
+    return handler(track, event, context=context)
 
 
-def _received(track: Track, event: TicketReceived, context: Context) -> Outcome:
+def _received(track: Track, event: TicketReceived, *, context: Context) -> Outcome:
     place = event.grid_code or event.jurisdiction
     return Outcome(replace(track, category=event.category, severity=event.severity, place=place,
                            jurisdiction=event.jurisdiction))
 
 
-def _routed(track: Track, event: TicketRouted, context: Context) -> Outcome:
+def _routed(track: Track, event: TicketRouted, *, context: Context) -> Outcome:
     assignment = event.assignment
     track = replace(track, category=event.category, unit_code=assignment.unit_code, level=assignment.level,
                     jurisdiction=event.jurisdiction)
@@ -125,50 +124,50 @@ def _routed(track: Track, event: TicketRouted, context: Context) -> Outcome:
     return replace(outcome, events=[escalation] if escalation else [])
 
 
-def _signed(track: Track, event: TicketSigned, context: Context) -> Outcome:
+def _signed(track: Track, event: TicketSigned, *, context: Context) -> Outcome:
     if not _current_is(track, "sign_off") or event.unit_code != track.unit_code:
         return Outcome(track)  # a co-unit's signature, or a repeated one
     return _restart(track, "handling", at=event.occurred_at, note=f"signed by {event.unit_code}", context=context)
 
 
-def _resolved(track: Track, event: TicketResolved, context: Context) -> Outcome:
+def _resolved(track: Track, event: TicketResolved, *, context: Context) -> Outcome:
     if _current_is(track, "verification"):
         return Outcome(track)
     return _restart(track, "verification", at=event.occurred_at, note=f"resolved by {event.unit_code}", context=context)
 
 
-def _verified(track: Track, event: TicketVerified, context: Context) -> Outcome:
+def _verified(track: Track, event: TicketVerified, *, context: Context) -> Outcome:
     if event.passed:
         return _stop(track, at=event.occurred_at, reason="verified")
     return _restart(track, "handling", at=event.occurred_at, note="verification failed", context=context)
 
 
-def _reopened(track: Track, event: TicketReopened, context: Context) -> Outcome:
+def _reopened(track: Track, event: TicketReopened, *, context: Context) -> Outcome:
     return _restart(track, "handling", at=event.occurred_at, note=f"reopened: {event.reason}", context=context)
 
 
-def _finished(reason: str) -> Callable[[Track, Any, Context], Outcome]:
-    def stop(track: Track, event: TicketEvent, context: Context) -> Outcome:
+def _finished(reason: str) -> Callable[..., Outcome]:
+    def stop(track: Track, event: TicketEvent, *, context: Context) -> Outcome:
         return _stop(track, at=event.occurred_at, reason=reason)
 
     return stop
 
 
-def _suspended(track: Track, event: TicketSuspended, context: Context) -> Outcome:
+def _suspended(track: Track, event: TicketSuspended, *, context: Context) -> Outcome:
     current = track.current
     if current is None or not current.running:
         return Outcome(track)
     return _replace_clock(track, pause_clock(current, at=event.occurred_at, reason=event.reason))
 
 
-def _resumed(track: Track, event: TicketResumed, context: Context) -> Outcome:
+def _resumed(track: Track, event: TicketResumed, *, context: Context) -> Outcome:
     current = track.current
     if current is None or current.state != "paused":
         return Outcome(track)
     return _replace_clock(track, resume_clock(current, at=event.occurred_at, calendar=context.calendar))
 
 
-def _extended(track: Track, event: TicketExtended, context: Context) -> Outcome:
+def _extended(track: Track, event: TicketExtended, *, context: Context) -> Outcome:
     current = track.current
     if current is None:
         return Outcome(track)
@@ -177,7 +176,7 @@ def _extended(track: Track, event: TicketExtended, context: Context) -> Outcome:
     return _replace_clock(track, clock)
 
 
-def _evaluated(track: Track, event: TicketEvaluated, context: Context) -> Outcome:
+def _evaluated(track: Track, event: TicketEvaluated, *, context: Context) -> Outcome:
     reopened = reopen_on_dissatisfaction(event)
     return Outcome(track, events=[reopened] if reopened else [])
 
@@ -213,7 +212,7 @@ def _replace_clock(track: Track, clock: Clock) -> Outcome:
     return Outcome(replace(track, clocks=clocks), changed=[clock])
 
 
-_HANDLERS: dict[type[TicketEvent], Callable[[Track, Any, Context], Outcome]] = {
+_HANDLERS: dict[type[TicketEvent], Callable[..., Outcome]] = {
     TicketReceived: _received,
     TicketRouted: _routed,
     TicketSigned: _signed,

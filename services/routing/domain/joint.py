@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from shared.events.ticket import Assignment
-
-from services.routing.domain.lifecycle import Transition, TicketRouting, unit_of
+from services.routing.domain.lifecycle import TicketRouting, Transition, unit_of
 from services.routing.domain.plan import Plan, RoutingContext, plan_candidates
 from services.routing.domain.replica import Unit
 from services.routing.domain.router import routed
+from shared.events.ticket import Assignment
 
 
 def joint(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from shared.events.base import Event
-from shared.events.ticket import Assignment, TicketArbitrationRequested, TicketRouted
-
 from services.routing.domain.catalog import LEVEL_ZH, LEVELS, split_unit_code
 from services.routing.domain.place import TicketFacts
 from services.routing.domain.plan import Plan, RoutingContext, plan_candidates
-from services.routing.domain.router import center_unit, choose, route_ticket, routed, to_center
 from services.routing.domain.replica import Unit
+from services.routing.domain.router import center_unit, choose, route_ticket, routed, to_center
+from shared.events.base import Event
+from shared.events.ticket import Assignment, TicketArbitrationRequested, TicketRouted
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def report_up(state: TicketRouting, ctx: RoutingContext, *, unit_code: str, reas
     """Beyond the unit's authority (上报): the next capable level up takes it."""
     if state.arbitration or unit_code != state.lead.unit_code or state.lead.level == "district":
         return Transition(state, [])
-    target = LEVELS[min(LEVELS.index(state.lead.level) + 1, len(LEVELS) - 1)]  # type: ignore[arg-type]
+    target = LEVELS[min(LEVELS.index(state.lead.level) + 1, len(LEVELS) - 1)]
     plan = plan_candidates(state.ticket, ctx)
     plan.explanation.add("reported_up", True, level=state.lead.level, unit_code=unit_code,
                          en=f"reported up by {unit_code}: {reason}", zh=f"{unit_code} 上报：{reason}")

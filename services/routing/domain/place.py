@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.codes import LENGTH_BY_LEVEL, InvalidCode, level_of, truncate
-from shared.events.ticket import TicketReceived
-
 from services.routing.domain.explain import Explanation
 from services.routing.domain.replica import Grid, Replica
+from shared.codes import LENGTH_BY_LEVEL, InvalidCode, level_of, truncate
+from shared.events.ticket import TicketReceived
 
 
 @dataclass(frozen=True, slots=True)

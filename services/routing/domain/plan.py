@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.routing.domain.catalog import LEVELS, LEVEL_ZH, function_level, level_at_least
+from services.routing.domain.catalog import LEVEL_ZH, LEVELS, function_level, level_at_least
 from services.routing.domain.explain import Explanation
 from services.routing.domain.place import Place, TicketFacts, locate
 from services.routing.domain.replica import Replica, Unit

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from shared.events.ticket import Assignment, TicketRouted
-
-from services.routing.domain.catalog import LEVEL_RANK, LEVEL_ZH, FUNCTION_NAME, center_code, level_at_least
+from services.routing.domain.catalog import FUNCTION_NAME, LEVEL_RANK, LEVEL_ZH, center_code, level_at_least
 from services.routing.domain.place import TicketFacts
 from services.routing.domain.plan import Plan, RoutingContext, plan_candidates
 from services.routing.domain.replica import Unit
+from shared.events.ticket import Assignment, TicketRouted
 
 
 def route_ticket(ticket: TicketFacts, ctx: RoutingContext, *, now: datetime, sequence: int = 1) -> TicketRouted:

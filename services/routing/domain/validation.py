@@ -29,8 +29,8 @@ def _mappings(version: RuleVersion) -> Iterator[tuple[str, str, str | None]]:
         for level, function in levels.items():
             yield f"authority.{code}.{level}", level, function
     for index, override in enumerate(version.overrides):
-        for level, function in override.authority.items():
-            yield f"overrides[{index}].authority.{level}", level, function
+        for level, target in override.authority.items():
+            yield f"overrides[{index}].authority.{level}", level, target
 
 
 def _unknown_items(version: RuleVersion, items: Mapping[str, ItemLike]) -> Iterator[Problem]:

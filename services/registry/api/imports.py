@@ -1,0 +1,73 @@
+"""Bulk imports: people and places from CSV/XLSX, grids from GeoJSON; each answers a per-row/feature report."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, UploadFile
+
+from services.registry import importer, store
+from services.registry.deps import CallerDep, DatabaseDep, GeocodersDep, PiiKeysDep
+from services.registry.domain.errors import RegistryError
+from services.registry.domain.geojson_import import FeatureError, import_grids
+from services.registry.handlers import tree as handlers
+
+router = APIRouter(tags=["imports"])
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+async def _rows(upload: UploadFile) -> list[dict[str, str]]:
+    content = await upload.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise importer.UnreadableFile("files over 20 MB must be split")
+    return importer.read_table(content, filename=upload.filename or "upload.csv")
+
+
+async def _import(kind: Literal["people", "places"], upload: UploadFile, caller: CallerDep, db: DatabaseDep,
+                  keys: PiiKeysDep) -> dict[str, Any]:
+    caller.require_role("admin", "system", "grid_worker")
+    report = await importer.import_rows(db, await _rows(upload), kind=kind, scope=caller.scope,
+                                        now=datetime.now(UTC), keys=keys)
+    return {"total": report.total, "accepted": len(report.accepted), "ids": report.accepted,
+            "errors": [asdict(error) for error in report.errors]}
+
+
+@router.post("/people/import")
+async def import_people(file: UploadFile, caller: CallerDep, db: DatabaseDep, keys: PiiKeysDep) -> dict[str, Any]:
+    """Import people from CSV/XLSX; bad rows are reported with their row number and reason."""
+    return await _import("people", file, caller, db, keys)
+
+
+@router.post("/places/import")
+async def import_places(file: UploadFile, caller: CallerDep, db: DatabaseDep, keys: PiiKeysDep) -> dict[str, Any]:
+    """Import buildings, components, key places and organisations from CSV/XLSX (column ``kind``)."""
+    return await _import("places", file, caller, db, keys)
+
+
+@router.post("/grids/import")
+async def import_grid_features(caller: CallerDep, db: DatabaseDep, geocoders: GeocodersDep,
+                               collection: dict[str, Any] = Body(...), replace: bool = False) -> dict[str, Any]:
+    """Import grids from a GeoJSON FeatureCollection; each rejected feature is reported with its reason."""
+    caller.require_role("admin", "system")
+    now = datetime.now(UTC)
+    async with db.uow() as uow:
+        tree = await store.district_tree(uow, caller.scope)
+        existing = [store.grid_of(row) for row in await store.under(uow, store.GridRow, "code", caller.scope)]
+        report = import_grids(collection, tree=tree, existing=existing, replace=replace)
+        saved = []
+        for grid in report.accepted:
+            if not caller.can_see(grid.code):
+                report.errors.append(FeatureError(-1, grid.code, f"outside your jurisdiction {caller.scope}", "Forbidden"))
+                continue
+            try:
+                async with uow.session.begin_nested():
+                    await handlers.save_grid(uow, grid, now=now, create=not replace)
+                saved.append(grid.code)
+            except RegistryError as error:
+                report.errors.append(FeatureError(-1, grid.code, str(error), type(error).__name__))
+        await uow.commit()
+    geocoders.invalidate()
+    return {"accepted": saved, "errors": [asdict(error) for error in report.errors]}
+
