@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, select, update
 from sqlmodel import Field
 
+from services.intake.domain.lifecycle import TicketState
 from shared.db import UnitOfWork, new_base
 
 IntakeModel = new_base()
@@ -37,6 +38,15 @@ class TicketRow(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-
     timeline: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime = Field(index=True)
     updated_at: datetime
+    unit_code: str | None = Field(default=None, index=True, max_length=80)
+    due_at: datetime | None = None
+    overdue: bool = Field(default=False, index=True)
+    master_id: str | None = Field(default=None, index=True, max_length=40)
+    rating: str | None = Field(default=None, max_length=10)
+    result: str = ""
+    self_resolved: bool = False
+    hotline_client: str | None = Field(default=None, max_length=64)
+    machine: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class TicketSequence(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
@@ -54,6 +64,38 @@ class IdempotencyRecord(IntakeModel, table=True):  # type: ignore[call-arg, misc
     key: str = Field(primary_key=True, max_length=200)
     ticket_id: str = Field(max_length=40)
     created_at: datetime
+
+
+def state_of(row: TicketRow) -> TicketState:
+    """The state machine's view of a stored ticket."""
+    machine = row.machine or {}
+    pending = machine.get("pending_extension")
+    return TicketState(
+        ticket_id=row.id, jurisdiction=row.jurisdiction, state=row.state, category=row.category,  # type: ignore[arg-type]
+        unit_code=row.unit_code, co_unit_codes=tuple(machine.get("co_unit_codes", ())), due_at=_aware(row.due_at),
+        resume_to=machine.get("resume_to"), pending_extension=(pending[0], pending[1]) if pending else None,
+        master_id=row.master_id, rating=row.rating, result=row.result, returns=machine.get("returns", 0),  # type: ignore[arg-type]
+        reopens=machine.get("reopens", 0), supervisions=machine.get("supervisions", 0), overdue=row.overdue,
+        timeline=tuple(row.timeline or ()),
+    )
+
+
+def save_state(row: TicketRow, state: TicketState, *, now: datetime) -> None:
+    """Copy the state machine's view back onto the row (the caller's transaction writes it)."""
+    row.state, row.jurisdiction, row.category = state.state, state.jurisdiction, state.category
+    row.unit_code, row.due_at, row.overdue = state.unit_code, state.due_at, state.overdue
+    row.master_id, row.rating, row.result = state.master_id, state.rating, state.result
+    row.machine = {
+        "co_unit_codes": list(state.co_unit_codes), "resume_to": state.resume_to, "returns": state.returns,
+        "pending_extension": list(state.pending_extension) if state.pending_extension else None,
+        "reopens": state.reopens, "supervisions": state.supervisions,
+    }
+    row.timeline = list(state.timeline)
+    row.updated_at = now
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 async def next_sequence(uow: UnitOfWork, *, district: str, day: str) -> int:
@@ -91,6 +133,8 @@ async def list_tickets(uow: UnitOfWork, *, prefix: str, limit: int, cursor: str 
         query = query.where(TicketRow.created_at >= filters["since"])
     if filters.get("until"):
         query = query.where(TicketRow.created_at < filters["until"])
+    if filters.get("overdue") is not None:
+        query = query.where(TicketRow.overdue == filters["overdue"])
     if cursor:
         query = query.where(TicketRow.id < cursor)
     query = query.order_by(TicketRow.id.desc()).limit(limit)  # type: ignore[attr-defined]

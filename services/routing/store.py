@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, func, select
-from sqlmodel import Field
+from sqlmodel import Field, col
 
 from services.routing.domain.lifecycle import TicketRouting
 from services.routing.domain.place import TicketFacts
@@ -126,7 +126,7 @@ async def replica_around(uow: UnitOfWork, code: str) -> Replica:
         chain = ancestry(code)
     except InvalidCode:
         chain = [code[:6]]
-    units = (await uow.session.execute(select(UnitRow).where(UnitRow.division_code.in_(chain)))).scalars()  # type: ignore[attr-defined]
+    units = (await uow.session.execute(select(UnitRow).where(col(UnitRow.division_code).in_(chain)))).scalars()
     grid = await uow.session.get(GridRow, code[:15]) if len(chain) >= 4 else None
     return Replica.of(grids=[_grid(grid)] if grid is not None else [], units=[_unit(u) for u in units])
 
@@ -163,14 +163,14 @@ async def get_version(uow: UnitOfWork, district: str, version: str) -> RuleVersi
 
 
 async def list_versions(uow: UnitOfWork, district: str) -> list[RuleVersion]:
-    query = select(RuleVersionRow).where(RuleVersionRow.district == district).order_by(RuleVersionRow.effective_from)  # type: ignore[arg-type]
+    query = select(RuleVersionRow).where(col(RuleVersionRow.district) == district).order_by(col(RuleVersionRow.effective_from))
     return [version_from_dict(row.data) for row in (await uow.session.execute(query)).scalars()]
 
 
 async def version_at(uow: UnitOfWork, district: str, at: datetime) -> RuleVersion | None:
     """The version in force at ``at``: the latest ``effective_from`` not after it."""
-    column = RuleVersionRow.__table__.c.effective_from  # type: ignore[attr-defined]
-    query = (select(RuleVersionRow).where(RuleVersionRow.district == district, column <= at)
+    column = col(RuleVersionRow.effective_from)
+    query = (select(RuleVersionRow).where(col(RuleVersionRow.district) == district, column <= at)
              .order_by(column.desc()).limit(1))
     row = (await uow.session.execute(query)).scalars().first()
     return version_from_dict(row.data) if row is not None else None
@@ -206,12 +206,12 @@ def add_decision(uow: UnitOfWork, event: TicketRouted) -> None:
 
 
 async def decisions_of(uow: UnitOfWork, ticket_id: str) -> list[DecisionRow]:
-    query = select(DecisionRow).where(DecisionRow.ticket_id == ticket_id).order_by(DecisionRow.sequence)  # type: ignore[arg-type]
+    query = select(DecisionRow).where(col(DecisionRow.ticket_id) == ticket_id).order_by(col(DecisionRow.sequence))
     return list((await uow.session.execute(query)).scalars())
 
 
 async def tickets_since(uow: UnitOfWork, since: datetime, *, limit: int) -> list[TicketFacts]:
-    column = TicketRoutingRow.__table__.c.received_at  # type: ignore[attr-defined]
+    column = col(TicketRoutingRow.received_at)
     query = select(TicketRoutingRow).where(column >= since).order_by(column).limit(limit)
     return [facts_from_dict(row.facts) for row in (await uow.session.execute(query)).scalars()]
 

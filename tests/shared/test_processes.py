@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
