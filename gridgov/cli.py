@@ -81,6 +81,28 @@ def relay(service: str) -> None:
 
 
 @app.command()
+def scheduler() -> None:
+    """Run only the escalation timer scheduler (when it is deployed apart from the API)."""
+    from services.escalation.scheduler import run_scheduler
+    from shared.db import Database, make_engine
+
+    settings = _settings("escalation")
+    metadata = app_factory("escalation")(settings).state.runtime.metadata
+
+    async def _run() -> None:
+        db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata,
+                      service="escalation", district=settings.common.district_code,
+                      topic_prefix=settings.common.topic_prefix)
+        console.print(f"escalation scheduler firing timers from {settings.database_url}")
+        try:
+            await run_scheduler(db, interval=settings.scheduler_interval, batch=settings.scheduler_batch)
+        finally:
+            await db.dispose()
+
+    asyncio.run(_run())
+
+
+@app.command()
 def migrate(service: str) -> None:
     """Bring one service's database schema to the newest revision."""
     from shared.db import Database, make_engine

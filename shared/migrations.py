@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
 from shared.db import Database, create_schema
@@ -39,3 +40,27 @@ async def migrate(db: Database, *, service: str) -> None:
         return
     async with db.engine.begin() as connection:
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(service, sync), "head"))
+
+
+def run_env(metadata: "MetaData") -> None:
+    """The body of every service's ``migrations/env.py`` (online mode, on the connection it is handed)."""
+    from alembic import context
+
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through `gridgov migrate <service>`, which provides the connection")
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def autogenerate(db_sync_url: str, *, service: str, metadata: "MetaData", message: str) -> None:
+    """Write a new revision for the difference between the models and the newest revision (developer tool)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(db_sync_url)
+    with engine.begin() as connection:
+        config = alembic_config(service, connection)
+        command.upgrade(config, "head")
+        command.revision(config, message=message, autogenerate=True)
+    engine.dispose()

@@ -23,6 +23,7 @@ class CommonSettings(BaseSettings):
     district_code: str = "330903"
     broker_url: str = "127.0.0.1:9092"
     topic_prefix: str = ""
+    topic_pattern: str = Field(default="", description="regex of district prefixes a city instance consumes, e.g. 3309[0-9]{2}\\.")
     consumer_mode: Literal["assign", "group"] = "assign"
     fetch_max_wait_ms: int = Field(default=5, ge=1, le=500)
     secret_key: str = DEV_SECRET

@@ -66,7 +66,7 @@ async def _watch_spikes(uow: UnitOfWork, fact: TicketFact) -> None:
     """Test the receipt day of the ticket's community and grid for this category against their baselines."""
     assert fact.received_at is not None
     day = local_day(fact.received_at)
-    for area in {fact.jurisdiction[:n] for n in (12, 15) if len(fact.jurisdiction) >= n}:
+    for area in sorted({fact.jurisdiction[:n] for n in (12, 15) if len(fact.jurisdiction) >= n}):
         series = await store.read_series(uow, prefix=area, period="day", dim="category", value=fact.category,
                                          since=day - timedelta(days=SPIKE.window_days), until=day)
         history = [series.get(day - timedelta(days=d), {}).get("received", 0)

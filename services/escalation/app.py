@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 from fastapi import FastAPI
 
@@ -16,9 +17,12 @@ from shared.runtime import ServiceRuntime, create_service_app
 
 
 def create_app(settings: Settings | None = None, *, database_schema: str | None = None,
-               now: Callable[[], datetime] = system_now, scheduler_interval: float | None = 1.0) -> FastAPI:
+               now: Callable[[], datetime] = system_now,
+               scheduler_interval: float | None | Literal["settings"] = "settings") -> FastAPI:
     """The escalation app; ``now`` drives the timer loop (tests move it), ``scheduler_interval=None`` turns it off."""
     settings = settings or Settings()
+    if scheduler_interval == "settings":
+        scheduler_interval = settings.scheduler_interval if settings.scheduler_in_process else None
     runtime = ServiceRuntime(
         settings, metadata=store.Base.metadata, database_schema=database_schema, replicate_credentials=True,
         subscriptions=[Subscription(name="escalation", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS))],
@@ -26,7 +30,8 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
 
     async def start_scheduler(running: ServiceRuntime) -> None:
         if scheduler_interval is not None and running.db is not None:
-            running.spawn(run_scheduler(running.db, now=now, interval=scheduler_interval), name="escalation-timers")
+            running.spawn(run_scheduler(running.db, now=now, interval=float(scheduler_interval),
+                                        batch=settings.scheduler_batch), name="escalation-timers")
 
     return create_service_app(settings, runtime=runtime, routers=[api.router], title="gridgov escalation",
                               description="Time limits on the working calendar, reminders, supervision, escalation.",

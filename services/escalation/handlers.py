@@ -11,7 +11,7 @@ from typing import Any
 from services.escalation import store
 from services.escalation.domain.clock import recalculate
 from services.escalation.domain.ladder import Ladder, default_ladder, ladder_to_dict, parse_ladder
-from services.escalation.domain.lifecycle import Context, Track, apply, new_track
+from services.escalation.domain.lifecycle import Context, Track, apply, complaint_place, new_track
 from services.escalation.domain.policy import PolicyBook, PolicyVersions, book_from_items
 from services.escalation.domain.timers import Timer, fire_timer, plan_timers
 from services.escalation.domain.triggers import ImmediateRules
@@ -74,8 +74,8 @@ async def on_ticket_event(event: TicketEvent, uow: UnitOfWork) -> None:
     track = track or new_track(event, policy_version=versions.current)
     district = codes.district_of(event.jurisdiction or track.jurisdiction)
     calendar, ladder = await calendar_for(uow, district), await ladder_for(uow, district)
-    if isinstance(event, TicketReceived):
-        await store.record_complaint(uow, ticket_id=event.ticket_id, place=event.grid_code or event.jurisdiction,
+    if isinstance(event, TicketReceived) and complaint_place(event):
+        await store.record_complaint(uow, ticket_id=event.ticket_id, place=complaint_place(event),
                                      category=event.category, at=event.occurred_at)
     similar = await _similar(uow, track, event=event)
     outcome = apply(track, event, context=Context(versions, calendar, RULES, similar))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,3 +14,7 @@ class Settings(ServiceSettings):
     name: str = "escalation"
     port: int = 8003
     database_url: str = "sqlite+aiosqlite:///var/escalation.db"
+    work_periods: str = Field(default="08:30-12:00,14:00-17:30", description="district working hours")
+    scheduler_in_process: bool = Field(default=True, description="fire timers inside the API process")
+    scheduler_interval: float = Field(default=0.2, gt=0, le=60, description="seconds between idle timer scans")
+    scheduler_batch: int = Field(default=500, ge=1, le=10_000, description="timers claimed per transaction")

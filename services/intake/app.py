@@ -17,5 +17,5 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
         settings, metadata=store.IntakeModel.metadata, database_schema=database_schema,
         subscriptions=[Subscription(name="intake", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS))],
     )
-    return create_service_app(settings, runtime=runtime, routers=[api.router], title="gridgov intake",
+    return create_service_app(settings, runtime=runtime, routers=api.routers, title="gridgov intake",
                               description="Every channel in, one ticket lifecycle.")

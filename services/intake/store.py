@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
-from sqlalchemy import JSON, Column, select, update
+from sqlalchemy import JSON, Column, DateTime, func, select, update
 from sqlmodel import Field
 
 from services.intake.domain.lifecycle import TicketState
 from shared.db import UnitOfWork, new_base
 
 IntakeModel = new_base()
+_TZ = DateTime(timezone=True)  # always written in UTC (SQLite keeps the wall time it is given)
 
 
 class TicketRow(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
@@ -36,10 +37,10 @@ class TicketRow(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-
     created_by: str = Field(default="", max_length=64)
     assignment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     timeline: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
-    created_at: datetime = Field(index=True)
-    updated_at: datetime
+    created_at: datetime = Field(index=True, sa_type=_TZ)
+    updated_at: datetime = Field(sa_type=_TZ)
     unit_code: str | None = Field(default=None, index=True, max_length=80)
-    due_at: datetime | None = None
+    due_at: datetime | None = Field(default=None, sa_type=_TZ)
     overdue: bool = Field(default=False, index=True)
     master_id: str | None = Field(default=None, index=True, max_length=40)
     rating: str | None = Field(default=None, max_length=10)
@@ -63,7 +64,7 @@ class IdempotencyRecord(IntakeModel, table=True):  # type: ignore[call-arg, misc
     caller: str = Field(primary_key=True, max_length=64)
     key: str = Field(primary_key=True, max_length=200)
     ticket_id: str = Field(max_length=40)
-    created_at: datetime
+    created_at: datetime = Field(sa_type=_TZ)
 
 
 def state_of(row: TicketRow) -> TicketState:
@@ -72,7 +73,7 @@ def state_of(row: TicketRow) -> TicketState:
     pending = machine.get("pending_extension")
     return TicketState(
         ticket_id=row.id, jurisdiction=row.jurisdiction, state=row.state, category=row.category,  # type: ignore[arg-type]
-        unit_code=row.unit_code, co_unit_codes=tuple(machine.get("co_unit_codes", ())), due_at=_aware(row.due_at),
+        unit_code=row.unit_code, co_unit_codes=tuple(machine.get("co_unit_codes", ())), due_at=aware(row.due_at),
         resume_to=machine.get("resume_to"), pending_extension=(pending[0], pending[1]) if pending else None,
         master_id=row.master_id, rating=row.rating, result=row.result, returns=machine.get("returns", 0),  # type: ignore[arg-type]
         reopens=machine.get("reopens", 0), supervisions=machine.get("supervisions", 0), overdue=row.overdue,
@@ -83,7 +84,7 @@ def state_of(row: TicketRow) -> TicketState:
 def save_state(row: TicketRow, state: TicketState, *, now: datetime) -> None:
     """Copy the state machine's view back onto the row (the caller's transaction writes it)."""
     row.state, row.jurisdiction, row.category = state.state, state.jurisdiction, state.category
-    row.unit_code, row.due_at, row.overdue = state.unit_code, state.due_at, state.overdue
+    row.unit_code, row.due_at, row.overdue = state.unit_code, utc(state.due_at), state.overdue
     row.master_id, row.rating, row.result = state.master_id, state.rating, state.result
     row.machine = {
         "co_unit_codes": list(state.co_unit_codes), "resume_to": state.resume_to, "returns": state.returns,
@@ -91,10 +92,23 @@ def save_state(row: TicketRow, state: TicketState, *, now: datetime) -> None:
         "reopens": state.reopens, "supervisions": state.supervisions,
     }
     row.timeline = list(state.timeline)
-    row.updated_at = now
+    row.updated_at = utc(now)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+@overload
+def utc(moment: datetime) -> datetime: ...
+@overload
+def utc(moment: None) -> None: ...
+def utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes: they were written in UTC."""
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
@@ -138,4 +152,135 @@ async def list_tickets(uow: UnitOfWork, *, prefix: str, limit: int, cursor: str 
     if cursor:
         query = query.where(TicketRow.id < cursor)
     query = query.order_by(TicketRow.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    return list((await uow.session.execute(query)).scalars())
+
+
+class DuplicateSuggestion(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
+    """A possible duplicate an operator should look at (high-confidence ones are merged at once)."""
+
+    __tablename__ = "duplicate_suggestions"
+
+    ticket_id: str = Field(primary_key=True, max_length=40)
+    master_id: str = Field(primary_key=True, max_length=40)
+    confidence: float
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = Field(sa_type=_TZ)
+
+
+async def duplicate_candidates(
+    uow: UnitOfWork, *, prefix: str, family: str, since: datetime, until: datetime, exclude: str
+) -> list[TicketRow]:
+    """Tickets under ``prefix`` (the community) of the same category family received in the window."""
+    query = select(TicketRow).where(
+        TicketRow.jurisdiction.startswith(prefix),  # type: ignore[attr-defined]
+        TicketRow.category.startswith(family),  # type: ignore[attr-defined]
+        TicketRow.created_at >= since, TicketRow.created_at <= until, TicketRow.id != exclude,
+        TicketRow.state != "not_accepted",
+    ).order_by(TicketRow.created_at).limit(500)  # type: ignore[arg-type]
+    return list((await uow.session.execute(query)).scalars())
+
+
+async def suggestions_for(uow: UnitOfWork, *, prefix: str, limit: int = 100) -> list[DuplicateSuggestion]:
+    query = (
+        select(DuplicateSuggestion).join(TicketRow, TicketRow.id == DuplicateSuggestion.ticket_id)  # type: ignore[arg-type]
+        .where(TicketRow.jurisdiction.startswith(prefix))  # type: ignore[attr-defined]
+        .order_by(DuplicateSuggestion.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
+    )
+    return list((await uow.session.execute(query)).scalars())
+
+
+async def merged_into(uow: UnitOfWork, master_id: str) -> list[TicketRow]:
+    query = select(TicketRow).where(TicketRow.master_id == master_id, TicketRow.state == "merged")
+    return list((await uow.session.execute(query)).scalars())
+
+
+class HotlineIntegration(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
+    """One 12345 platform allowed to push: its signing secret (encrypted) and where status goes back."""
+
+    __tablename__ = "hotline_integrations"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    secret_encrypted: str
+    callback_url: str | None = Field(default=None, max_length=500)
+    scope: str = Field(max_length=18)
+    label: str = ""
+    created_at: datetime = Field(sa_type=_TZ)
+
+
+class HotlineNonce(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "hotline_nonces"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    nonce: str = Field(primary_key=True, max_length=128)
+    seen_at: datetime = Field(index=True, sa_type=_TZ)
+
+
+class HotlineOrder(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
+    __tablename__ = "hotline_orders"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    order_no: str = Field(primary_key=True, max_length=100)
+    ticket_id: str = Field(index=True, max_length=40)
+    created_at: datetime = Field(sa_type=_TZ)
+
+
+class HotlineCallback(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
+    """The delivery log: one status push back to the hotline, delivered in order per ticket."""
+
+    __tablename__ = "hotline_callbacks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(index=True, max_length=64)
+    ticket_id: str = Field(index=True, max_length=40)
+    order_no: str = Field(max_length=100)
+    sequence: int
+    kind: str = Field(max_length=20)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default="pending", index=True, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(index=True, sa_type=_TZ)
+    last_error: str | None = None
+    delivered_at: datetime | None = Field(default=None, sa_type=_TZ)
+    created_at: datetime = Field(sa_type=_TZ)
+
+
+async def hotline_integrations(uow: UnitOfWork) -> list[HotlineIntegration]:
+    return list((await uow.session.execute(select(HotlineIntegration))).scalars())
+
+
+async def seen_nonces(uow: UnitOfWork, *, client_id: str, nonce: str) -> set[str]:
+    row = await uow.session.get(HotlineNonce, (client_id, nonce))
+    return {nonce} if row else set()
+
+
+async def forget_nonces(uow: UnitOfWork, *, before: datetime) -> None:
+    table = HotlineNonce.__table__
+    await uow.session.execute(table.delete().where(table.c.seen_at < before))
+
+
+async def next_callback_sequence(uow: UnitOfWork, ticket_id: str) -> int:
+    query = select(func.max(HotlineCallback.sequence)).where(HotlineCallback.ticket_id == ticket_id)
+    return int((await uow.session.execute(query)).scalar() or 0) + 1
+
+
+async def pending_callbacks(uow: UnitOfWork, *, limit: int = 200) -> list[HotlineCallback]:
+    """The first undelivered callback of each ticket (later ones wait for it: order per ticket)."""
+    query = (
+        select(HotlineCallback).where(HotlineCallback.status == "pending")
+        .order_by(HotlineCallback.ticket_id, HotlineCallback.sequence).limit(limit)  # type: ignore[arg-type]
+    )
+    firsts: dict[str, HotlineCallback] = {}
+    for row in (await uow.session.execute(query)).scalars():
+        firsts.setdefault(row.ticket_id, row)
+    return list(firsts.values())
+
+
+async def callback_log(
+    uow: UnitOfWork, *, client_id: str | None, ticket_id: str | None, order_no: str | None, limit: int
+) -> list[HotlineCallback]:
+    query = select(HotlineCallback)
+    for column, value in (("client_id", client_id), ("ticket_id", ticket_id), ("order_no", order_no)):
+        if value:
+            query = query.where(getattr(HotlineCallback, column) == value)
+    query = query.order_by(HotlineCallback.id.desc()).limit(limit)  # type: ignore[union-attr]
     return list((await uow.session.execute(query)).scalars())

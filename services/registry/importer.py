@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import Database
+from services.registry import store
 from services.registry.domain.errors import RegistryError
 from services.registry.domain.tabular import normalise_row, person_from_row, place_from_row
 from services.registry.handlers import people as handlers
@@ -64,6 +65,7 @@ async def import_rows(db: Database, rows: list[dict[str, str]], *, kind: str, sc
     """Each row in its own savepoint of one transaction: a bad row rolls back alone."""
     report = ImportReport(total=len(rows))
     async with db.uow() as uow:
+        await store.claim_writer(uow)
         for index, row in enumerate(rows):
             line = index + 2  # the spreadsheet row number: the header is row 1
             try:

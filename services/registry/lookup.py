@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
-
 from shared.db import Database
 from services.registry import store
 from services.registry.domain.geocoder import Geocoder
@@ -39,7 +37,7 @@ class GeocoderCache:
 
 async def _build(db: Database) -> Geocoder:
     async with db.uow() as uow:
-        names = dict((await uow.session.execute(select(store.DivisionRow.code, store.DivisionRow.name))).tuples().all())
+        names = {row.code: row.name for row in await store.all_rows(uow, store.DivisionRow)}
         rows = await store.all_rows(uow, store.GridRow)
     grids = [store.grid_of(row) for row in rows]
     return await asyncio.to_thread(Geocoder.from_grids, grids, names=names)

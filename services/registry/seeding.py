@@ -17,7 +17,7 @@ from services.registry import store
 from services.registry.domain.grids import Grid, grid_upserted
 from services.registry.domain.seed import SeedData, putuo_district
 from services.registry.domain.synthetic import synthetic_district
-from services.registry.domain.tree import Division, division_upserted
+from services.registry.domain.tree import Division, JurisdictionTree, division_upserted
 from services.registry.domain.units import standard_units, unit_upserted
 from services.registry.handlers.people import PLACE_KINDS, PiiKeys, person_row
 
@@ -28,6 +28,7 @@ async def seed_district(db: Database, *, district: str = "330903", grids: int = 
                         console: Any = None, keys: PiiKeys | None = None) -> dict[str, Any]:
     """Seed once: the Putuo-like demo (``grids=0``, district 330903) or ``grids`` synthetic grids."""
     async with db.uow() as uow:
+        await store.claim_writer(uow)
         existing = (await uow.session.execute(select(func.count()).select_from(store.GridRow))).scalar() or 0
         if existing:
             _say(console, f"registry already holds {existing} grids; not seeding again")
@@ -110,9 +111,7 @@ def _place_row(place: Any, *, now: datetime) -> dict[str, Any]:
 
 async def _seed_synthetic(uow: UnitOfWork, *, district: str, grids: int, now: datetime) -> dict[str, int]:
     data = synthetic_district(grids, district=district)
-    from services.registry.domain.tree import JurisdictionTree
-
     tree = JurisdictionTree(data.divisions)
-    units = [u for d in data.divisions if d.level in ("district", "street") for u in standard_units(tree, d)]
+    units = [unit for division in data.divisions for unit in standard_units(tree, division)]
     await _seed_tree(uow, data.divisions, data.grids, now=now, units=units)
     return {"divisions": len(data.divisions), "grids": len(data.grids), "units": len(units)}

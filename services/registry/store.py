@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Column, func, select
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, delete, func, select
+from sqlmodel import Field, SQLModel, col
 
 from shared.db import UnitOfWork, new_base
 from services.registry.domain.grids import Grid, TeamMember
@@ -136,7 +136,7 @@ async def all_rows(uow: UnitOfWork, model: type[Row]) -> list[Row]:
 
 
 async def persons_by_index(uow: UnitOfWork, *, column: str, digest: str, prefix: str) -> list[PersonRow]:
-    query = select(PersonRow).where(getattr(PersonRow, column) == digest, PersonRow.grid_code.startswith(prefix))  # type: ignore[union-attr]
+    query = select(PersonRow).where(getattr(PersonRow, column) == digest, col(PersonRow.grid_code).startswith(prefix))
     return list((await uow.session.execute(query.order_by(PersonRow.id))).scalars())
 
 
@@ -147,7 +147,7 @@ async def last_position(uow: UnitOfWork) -> int:
 
 
 async def places_of(uow: UnitOfWork, *, kind: str, prefix: str) -> list[PlaceRow]:
-    query = select(PlaceRow).where(PlaceRow.kind == kind, PlaceRow.grid_code.startswith(prefix))  # type: ignore[attr-defined]
+    query = select(PlaceRow).where(col(PlaceRow.kind) == kind, col(PlaceRow.grid_code).startswith(prefix))
     return list((await uow.session.execute(query.order_by(PlaceRow.id))).scalars())
 
 
@@ -176,3 +176,10 @@ async def tree_for(uow: UnitOfWork, code: str) -> JurisdictionTree:
 async def district_tree(uow: UnitOfWork, district: str) -> JurisdictionTree:
     """Every division of a district, for checks that span communities (GeoJSON import)."""
     return JurisdictionTree(division_of(row) for row in await under(uow, DivisionRow, "code", district[:6]))
+
+
+async def claim_writer(uow: UnitOfWork) -> None:
+    """On SQLite, take the write lock before reading: a read-then-write transaction would otherwise fail with
+    'database is locked' when the relay commits in between (WAL cannot upgrade a stale read snapshot)."""
+    if uow.db.engine.dialect.name == "sqlite":
+        await uow.session.execute(delete(CountSnapshotRow).where(CountSnapshotRow.grid_code == ""))  # type: ignore[arg-type]

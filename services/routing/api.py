@@ -95,7 +95,7 @@ async def list_rules(caller: CallerDep, db: DatabaseDep, settings: SettingsDep) 
     _require_district(caller, district)
     async with db.uow() as uow:
         versions = await store.list_versions(uow, district)
-        in_force = await store.version_at(uow, district, datetime.now(UTC))
+        in_force = await store.version_at(uow, district, at=datetime.now(UTC))
     return [RuleVersionSummary(version=v.version, district=v.district, effective_from=v.effective_from,
                                in_force=in_force is not None and v.version == in_force.version, note=v.note)
             for v in versions]
@@ -107,7 +107,7 @@ async def read_rules(version: str, caller: CallerDep, db: DatabaseDep, settings:
     district = settings.common.district_code
     _require_district(caller, district)
     async with db.uow() as uow:
-        found = await store.get_version(uow, district, version)
+        found = await store.get_version(uow, district, version=version)
     if found is None:
         raise NotFound(f"no rule version '{version}'")
     return version_to_dict(found)
@@ -151,7 +151,7 @@ async def _draft(uow: UnitOfWork, body: SimulationRequest, *, district: str) -> 
             raise Invalid("the draft rule version is malformed", extra={"problems": error.problems}) from None
     if body.draft_version is None:
         raise Invalid("send either 'draft' or 'draft_version'")
-    found = await store.get_version(uow, district, body.draft_version)
+    found = await store.get_version(uow, district, version=body.draft_version)
     if found is None:
         raise NotFound(f"no rule version '{body.draft_version}'")
     return found

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 
 from services.routing import api, handlers, store
 from services.routing.settings import Settings
@@ -53,22 +55,23 @@ async def _prepare(runtime: ServiceRuntime) -> None:
 async def _bootstrap(runtime: ServiceRuntime, *, attempts: int = 8) -> None:
     for attempt in range(attempts):
         try:
-            await _copy_snapshots(runtime)
+            await copy_registry_snapshots(runtime)
             return
-        except (httpx.HTTPError, KeyError, ValueError) as error:
+        except (httpx.HTTPError, KeyError, ValueError, DBAPIError) as error:
             delay = min(30.0, 0.5 * 2**attempt)
             log.warning("replica bootstrap from the registry failed (%s); retrying in %.1fs", error, delay)
             await asyncio.sleep(delay)
     log.error("replica bootstrap gave up after %d attempts; the replica fills from registry events", attempts)
 
 
-async def _copy_snapshots(runtime: ServiceRuntime) -> None:
+async def copy_registry_snapshots(runtime: ServiceRuntime, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    """Fill the replica from the registry's ``GET /api/v1/snapshot/{kind}`` pages (divisions, grids, units)."""
     assert runtime.db is not None
     settings = runtime.settings
     common = settings.common
     principal = Principal(key_id="routing", kind="service", scope=common.district_code, roles=("system",))
     token = issue_token(principal, secret_key=common.secret_key, now=datetime.now(UTC))
-    async with httpx.AsyncClient(base_url=settings.registry_url, timeout=10.0,
+    async with httpx.AsyncClient(base_url=settings.registry_url, timeout=10.0, transport=transport,
                                  headers={"Authorization": f"Bearer {token}"}) as client:
         for kind in SNAPSHOT_KINDS:
             cursor: str | None = None
@@ -76,9 +79,23 @@ async def _copy_snapshots(runtime: ServiceRuntime) -> None:
                 response = await client.get(f"/api/v1/snapshot/{kind}", params={"cursor": cursor} if cursor else {})
                 response.raise_for_status()
                 page = response.json()
-                async with runtime.db.uow() as uow:
-                    written = await handlers.apply_snapshot(uow, kind, page["items"])
+                written = await _apply_page(runtime, kind, page["items"])
                 log.info("replica bootstrap: %d %s", written, kind)
                 cursor = page.get("next_cursor")
                 if not cursor:
                     break
+
+
+async def _apply_page(runtime: ServiceRuntime, kind: str, items: list[dict[str, Any]], *, attempts: int = 5) -> int:
+    """One page in one transaction, retried when it collides with the registry consumer writing the same rows."""
+    assert runtime.db is not None
+    for attempt in range(attempts):
+        try:
+            async with runtime.db.uow() as uow:
+                return await handlers.apply_snapshot(uow, kind, items=items)
+        except DBAPIError as error:
+            if attempt == attempts - 1:
+                raise
+            log.info("replica bootstrap page of %s collided (%s); retrying", kind, type(error.orig).__name__)
+            await asyncio.sleep(0.05 * (attempt + 1))
+    return 0

@@ -51,16 +51,16 @@ async def context_for(uow: UnitOfWork, facts: TicketFacts, *, version: RuleVersi
     return RoutingContext(version=version, items=load_taxonomy().items, replica=replica, deadline=_calendar().add)
 
 
-async def _version_in_force(uow: UnitOfWork, district: str, at: datetime) -> RuleVersion:
-    return await store.version_at(uow, district, at) or builtin_version(district)
+async def _version_in_force(uow: UnitOfWork, district: str, *, at: datetime) -> RuleVersion:
+    return await store.version_at(uow, district, at=at) or builtin_version(district)
 
 
 async def _pinned(uow: UnitOfWork, state: TicketRouting) -> RuleVersion:
     district = state.ticket.jurisdiction[:6]
-    return await store.get_version(uow, district, state.rule_version) or builtin_version(district)
+    return await store.get_version(uow, district, version=state.rule_version) or builtin_version(district)
 
 
-def _record(uow: UnitOfWork, row: store.TicketRoutingRow, transition: Transition) -> None:
+def _record(uow: UnitOfWork, row: store.TicketRoutingRow, *, transition: Transition) -> None:
     store.save_state(row, transition.state)
     for event in transition.events:
         if event is transition.routed:
@@ -68,10 +68,10 @@ def _record(uow: UnitOfWork, row: store.TicketRoutingRow, transition: Transition
         uow.publish(event, key=transition.state.ticket.ticket_id, jurisdiction=getattr(event, "jurisdiction", None))
 
 
-async def _route_first(uow: UnitOfWork, row: store.TicketRoutingRow, facts: TicketFacts) -> None:
-    version = await _version_in_force(uow, facts.jurisdiction[:6], facts.occurred_at)
+async def _route_first(uow: UnitOfWork, row: store.TicketRoutingRow, *, facts: TicketFacts) -> None:
+    version = await _version_in_force(uow, facts.jurisdiction[:6], at=facts.occurred_at)
     ctx = await context_for(uow, facts, version=version)
-    _record(uow, row, lifecycle.start(facts, ctx, now=facts.occurred_at))
+    _record(uow, row, transition=lifecycle.start(facts, ctx, now=facts.occurred_at))
 
 
 async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
@@ -82,7 +82,7 @@ async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
     row = store.new_ticket_row(facts, pending=event.geocode_pending)
     uow.session.add(row)
     if not event.geocode_pending:
-        await _route_first(uow, row, facts)
+        await _route_first(uow, row, facts=facts)
 
 
 async def on_ticket_located(event: TicketLocated, uow: UnitOfWork) -> None:
@@ -92,44 +92,44 @@ async def on_ticket_located(event: TicketLocated, uow: UnitOfWork) -> None:
         return
     facts = replace(store.facts_from_dict(row.facts), grid_code=event.grid_code if event.inside else None,
                     jurisdiction=event.jurisdiction)
-    await _route_first(uow, row, facts)
+    await _route_first(uow, row, facts=facts)
 
 
-async def _advance(uow: UnitOfWork, ticket_id: str, step: Any, **arguments: Any) -> None:
+async def _advance(uow: UnitOfWork, ticket_id: str, *, step: Any, **arguments: Any) -> None:
     row = await store.get_ticket(uow, ticket_id)
     state = store.state_from_row(row) if row is not None else None
     if row is None or state is None:
         return
     ctx = await context_for(uow, state.ticket, version=await _pinned(uow, state))
-    _record(uow, row, step(state, ctx, **arguments))
+    _record(uow, row, transition=step(state, ctx, **arguments))
 
 
 async def on_ticket_returned(event: TicketReturned, uow: UnitOfWork) -> None:
     """A unit returned the ticket: the next candidate, or arbitration by the district center."""
-    await _advance(uow, event.ticket_id, lifecycle.return_ticket, unit_code=event.unit_code, reason=event.reason,
+    await _advance(uow, event.ticket_id, step=lifecycle.return_ticket, unit_code=event.unit_code, reason=event.reason,
                    now=event.occurred_at)
 
 
 async def on_ticket_reported_up(event: TicketReportedUp, uow: UnitOfWork) -> None:
     """Beyond the unit's authority: the next level up takes the ticket."""
-    await _advance(uow, event.ticket_id, lifecycle.report_up, unit_code=event.unit_code, reason=event.reason,
+    await _advance(uow, event.ticket_id, step=lifecycle.report_up, unit_code=event.unit_code, reason=event.reason,
                    now=event.occurred_at)
 
 
 async def on_ticket_escalated(event: TicketEscalated, uow: UnitOfWork) -> None:
     """Escalated by the escalation service: the ticket moves up to the requested level."""
-    await _advance(uow, event.ticket_id, lifecycle.escalate, to_level=event.to_level, now=event.occurred_at)
+    await _advance(uow, event.ticket_id, step=lifecycle.escalate, to_level=event.to_level, now=event.occurred_at)
 
 
 async def on_ticket_joint_requested(event: TicketJointRequested, uow: UnitOfWork) -> None:
     """吹哨报到: assign the lead and the co-units, each with its own time limit."""
-    await _advance(uow, event.ticket_id, joint, lead_unit_code=event.lead_unit_code,
+    await _advance(uow, event.ticket_id, step=joint, lead_unit_code=event.lead_unit_code,
                    co_unit_codes=list(event.co_unit_codes), now=event.occurred_at)
 
 
 async def on_ticket_reopened(event: TicketReopened, uow: UnitOfWork) -> None:
     """Reopened after an unsatisfied evaluation: back to the last lead with a new time limit."""
-    await _advance(uow, event.ticket_id, lifecycle.reopen, reason=event.reason, now=event.occurred_at)
+    await _advance(uow, event.ticket_id, step=lifecycle.reopen, reason=event.reason, now=event.occurred_at)
 
 
 async def on_division_upserted(event: DivisionUpserted, uow: UnitOfWork) -> None:
@@ -166,7 +166,7 @@ def _snapshot_row(kind: str, item: dict[str, Any]) -> Division | Grid | Unit | N
     return None
 
 
-async def apply_snapshot(uow: UnitOfWork, kind: str, items: list[dict[str, Any]]) -> int:
+async def apply_snapshot(uow: UnitOfWork, kind: str, *, items: list[dict[str, Any]]) -> int:
     """Write one page of the registry's snapshot into the replica (bootstrap when routing starts empty)."""
     writers = {Division: store.upsert_division, Grid: store.upsert_grid, Unit: store.upsert_unit}
     written = 0
@@ -187,11 +187,11 @@ async def upload_version(uow: UnitOfWork, data: dict[str, Any], *, district: str
     """Validate and store a new authority-list version; raises RuleDataError listing every problem."""
     version = version_from_dict(data)
     if version.district != district:
-        raise RuleDataError([problem("wrong_district", "district", f"this instance serves district {district}")])
+        raise RuleDataError([problem("wrong_district", "district", detail=f"this instance serves district {district}")])
     problems = validate_version(version, items=load_taxonomy().items, replica=await store.full_replica(uow))
     if problems:
         raise RuleDataError(problems)
-    if await store.get_version(uow, district, version.version) is not None:
+    if await store.get_version(uow, district, version=version.version) is not None:
         raise VersionExists(f"rule version '{version.version}' already exists")
     await store.add_version(uow, version, actor=actor, now=now)
     await uow.commit()
@@ -201,7 +201,7 @@ async def upload_version(uow: UnitOfWork, data: dict[str, Any], *, district: str
 async def simulate_draft(uow: UnitOfWork, draft: RuleVersion, *, district: str, since: datetime, now: datetime,
                          limit: int) -> dict[str, Any]:
     """Replay the tickets received since ``since`` under the draft and under the version in force now."""
-    current = await _version_in_force(uow, district, now)
+    current = await _version_in_force(uow, district, at=now)
     replica = await store.full_replica(uow)
     items = load_taxonomy().items
     tickets = await store.tickets_since(uow, since, limit=limit)

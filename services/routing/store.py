@@ -6,7 +6,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, func, select
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, col
 
 from services.routing.domain.lifecycle import TicketRouting
@@ -97,22 +99,30 @@ class DecisionRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
 
 # -- replica -------------------------------------------------------------------------------------------------
 
+async def _upsert(uow: UnitOfWork, model: Any, values: dict[str, Any]) -> None:
+    """INSERT … ON CONFLICT (code) DO UPDATE: the consumer and the bootstrap may write the same row at once."""
+    table = model.__table__
+    dialect = uow.session.bind.dialect.name if uow.session.bind is not None else "sqlite"
+    insert = postgres_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values)
+    update = {name: statement.excluded[name] for name in values if name != "code"}
+    await uow.session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=update))
+
+
 async def upsert_division(uow: UnitOfWork, division: Division) -> None:
-    await uow.session.merge(DivisionRow(**asdict(division)))
+    await _upsert(uow, DivisionRow, asdict(division))
 
 
 async def upsert_grid(uow: UnitOfWork, grid: Grid) -> None:
-    await uow.session.merge(GridRow(**asdict(grid)))
+    await _upsert(uow, GridRow, asdict(grid))
 
 
 async def remove_grid(uow: UnitOfWork, code: str) -> None:
-    row = await uow.session.get(GridRow, code)
-    if row is not None:
-        await uow.session.delete(row)
+    await uow.session.execute(delete(GridRow).where(col(GridRow.code) == code))
 
 
 async def upsert_unit(uow: UnitOfWork, unit: Unit) -> None:
-    await uow.session.merge(UnitRow(**asdict(unit)))
+    await _upsert(uow, UnitRow, asdict(unit))
 
 
 async def replica_is_empty(uow: UnitOfWork) -> bool:
@@ -157,7 +167,7 @@ async def add_version(uow: UnitOfWork, version: RuleVersion, *, actor: str, now:
                                    created_by=actor, created_at=now))
 
 
-async def get_version(uow: UnitOfWork, district: str, version: str) -> RuleVersion | None:
+async def get_version(uow: UnitOfWork, district: str, *, version: str) -> RuleVersion | None:
     row = await uow.session.get(RuleVersionRow, (district, version))
     return version_from_dict(row.data) if row is not None else None
 
@@ -167,7 +177,7 @@ async def list_versions(uow: UnitOfWork, district: str) -> list[RuleVersion]:
     return [version_from_dict(row.data) for row in (await uow.session.execute(query)).scalars()]
 
 
-async def version_at(uow: UnitOfWork, district: str, at: datetime) -> RuleVersion | None:
+async def version_at(uow: UnitOfWork, district: str, *, at: datetime) -> RuleVersion | None:
     """The version in force at ``at``: the latest ``effective_from`` not after it."""
     column = col(RuleVersionRow.effective_from)
     query = (select(RuleVersionRow).where(col(RuleVersionRow.district) == district, column <= at)

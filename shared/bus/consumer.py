@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,11 @@ class Consumer:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
         await start_client(self.kafka, self.common)
         names = [topics.qualified(t, self.common.topic_prefix) for t in self.sub.topics]
+        if self.common.topic_pattern:
+            # A city instance follows every district's topics: subscribe by pattern (consumer groups only).
+            escaped = "|".join(re.escape(t) for t in self.sub.topics)
+            self.kafka.subscribe(pattern=f"^(?:{self.common.topic_pattern})(?:{escaped})$")
+            return
         if self.common.consumer_mode == "group":
             self.kafka.subscribe(names)
             return

@@ -23,7 +23,7 @@ COMMANDS = ("serve", "relay", "migrate", "scheduler")
 CALLS = {"intake": {"registry"}, "routing": {"registry"}, "analytics": {"registry"}, "escalation": set(),
          "registry": set()}
 # Env names the manifests already set and the lead is adding to the settings (see the issue 10 report).
-PENDING_SETTINGS = {"GRIDGOV_TOPIC_PATTERN"}
+PENDING_SETTINGS: set[str] = set()
 IMAGE = "registry.example.cn/gridgov/gridgov:0.1.0"
 
 Manifest = dict[str, Any]

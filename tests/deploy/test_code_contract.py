@@ -20,14 +20,8 @@ def _module(name: str) -> Any:
         raise
 
 
-_SCHEDULER_PENDING = pytest.mark.xfail(
-    reason="issue 10: the manifests run `gridgov scheduler` (escalation-scheduler); the CLI lacks it so far",
-    strict=False,
-)
-
-
 @pytest.mark.parametrize("command", [
-    *(pytest.param(c, marks=_SCHEDULER_PENDING) if c == "scheduler" else c for c in COMMANDS),
+    *COMMANDS,
     "outbox redrive",
     "new-district",
 ])

@@ -12,12 +12,13 @@ from services.escalation.domain.ladder import (
     ladder_to_dict,
     parse_ladder,
 )
+from services.escalation.domain.lifecycle import complaint_place
 from services.escalation.domain.policy import Limit, UnknownPolicy, book_from_items, ticket_priority
 from services.escalation.domain.timers import plan_timers
 from services.escalation.domain.triggers import Complaint, ImmediateRules, similar_complaints
 from shared.events.ticket import TicketReminded
 from shared.taxonomy import load_taxonomy
-from tests.escalation.fakes import Desk, at, routed
+from tests.escalation.fakes import Desk, at, received, routed
 
 
 def test_default_ladder_survives_a_round_trip_through_json() -> None:
@@ -121,3 +122,9 @@ def test_similar_complaints_count_same_place_and_category_inside_the_window() ->
     ]
     assert similar_complaints(new, history, window=ImmediateRules().repeat_window) == 2
     assert similar_complaints(new, history, window=timedelta(days=60)) == 3
+
+
+def test_only_complaints_placed_in_a_grid_count_as_repeats() -> None:
+    assert complaint_place(received(at(11, 24))) == "330903001001001"
+    unplaced = received(at(11, 24)).model_copy(update={"grid_code": None, "jurisdiction": "330903"})
+    assert complaint_place(unplaced) == ""

@@ -71,5 +71,5 @@ def ticket(category: str, grid: str | None = GRID, **fields: object) -> TicketFa
 
 def without(function: str) -> Replica:
     """The replica with every unit of ``function`` removed."""
-    return Replica.of(REPLICA.divisions.values(), REPLICA.grids.values(),
-                      [u for u in REPLICA.units.values() if u.function != function])
+    return Replica.of(divisions=REPLICA.divisions.values(), grids=REPLICA.grids.values(),
+                      units=[u for u in REPLICA.units.values() if u.function != function])

@@ -179,3 +179,23 @@ def test_reopened_ticket_returns_to_its_last_lead_with_a_new_sequence() -> None:
     again = reopen(first.state, ctx, reason="群众不满意", now=NOW + timedelta(days=2))
     assert again.routed is not None and again.routed.reason == "reopened"
     assert (again.state.lead.unit_code, again.state.sequence) == ("330903001-enforcement", 2)
+
+
+def test_district_department_reporting_up_hands_the_ticket_to_the_center() -> None:
+    ctx = context()
+    first = start(ticket(GAS_LEAK), ctx, now=NOW)
+    up = report_up(first.state, ctx, unit_code="330903-emergency", reason="需多部门统筹", now=NOW)
+    assert (up.state.lead.unit_code, up.routed.reason if up.routed else None) == ("330903-center", "reported_up")
+    again = report_up(up.state, ctx, unit_code="330903-center", reason="x", now=NOW)
+    assert again.events == []
+
+
+def test_escalation_to_a_level_below_the_lead_still_moves_up_one_level() -> None:
+    ctx = context()
+    first = start(ticket(NEIGHBOUR_DISPUTE), ctx, now=NOW)
+    street = escalate(first.state, ctx, to_level="community", now=NOW)
+    district = escalate(street.state, ctx, to_level="street", now=NOW)
+    top = escalate(district.state, ctx, to_level="district", now=NOW)
+    assert [s.state.lead.unit_code for s in (street, district, top)] == [
+        "330903001-governance", "330903-civil_affairs", "330903-center"]
+    assert escalate(top.state, ctx, to_level="district", now=NOW).events == []

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.routing.domain.lifecycle import return_ticket, start
+from services.routing.domain.lifecycle import Transition, escalate, reopen, report_up, return_ticket, start
 from services.routing.domain.place import TicketFacts
+from services.routing.domain.plan import RoutingContext
 from services.routing.domain.router import route_ticket
 from tests.routing.routing_world import COMMUNITIES, ITEMS, NOW, REPLICA, context
 
@@ -34,14 +35,31 @@ def test_every_ticket_gets_exactly_one_lead_whose_jurisdiction_contains_its_grid
     assert routed.assignment.unit_code.startswith(routed.assignment.unit_jurisdiction + "-")
 
 
-@settings(max_examples=100, deadline=None)
-@given(tickets, st.integers(1, 6))
-def test_returns_never_leave_the_ticket_without_a_lead_inside_its_place(facts: TicketFacts, returns: int) -> None:
+ACTIONS = st.lists(st.sampled_from(["return", "report_up", "escalate_street", "escalate_district", "reopen"]),
+                   max_size=8)
+
+
+def _act(step: Transition, action: str, ctx: RoutingContext) -> Transition:
+    lead = step.state.lead.unit_code
+    if action == "return":
+        return return_ticket(step.state, ctx, unit_code=lead, reason="x", now=NOW)
+    if action == "report_up":
+        return report_up(step.state, ctx, unit_code=lead, reason="x", now=NOW)
+    if action == "reopen":
+        return reopen(step.state, ctx, reason="x", now=NOW)
+    return escalate(step.state, ctx, to_level=action.removeprefix("escalate_"), now=NOW)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tickets, ACTIONS)
+def test_any_course_of_returns_and_escalations_keeps_one_lead_inside_the_place(facts: TicketFacts,
+                                                                              actions: list[str]) -> None:
     ctx = context()
     step = start(facts, ctx, now=NOW)
-    for _ in range(returns):
-        step = return_ticket(step.state, ctx, unit_code=step.state.lead.unit_code, reason="x", now=NOW)
-    assert step.state.ticket.grid_code is not None
-    assert step.state.ticket.grid_code.startswith(step.state.lead.unit_jurisdiction)
+    for action in actions:
+        before = step.state.sequence
+        step = _act(step, action, ctx)
+        assert step.state.sequence in (before, before + 1)
+    assert facts.grid_code is not None and facts.grid_code.startswith(step.state.lead.unit_jurisdiction)
     assert step.state.returns <= ctx.version.max_returns
     assert step.state.first_unit_code == step.state.tried[0]

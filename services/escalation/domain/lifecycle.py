@@ -49,6 +49,9 @@ from shared.events.ticket import (
 )
 
 
+GRID_CODE_LENGTH = 15
+
+
 @dataclass(frozen=True)
 class Track:
     """What escalation knows of one ticket: its facts, its assignee and every clock it had."""
@@ -92,11 +95,16 @@ def new_track(event: TicketEvent, *, policy_version: str) -> Track:
     """The track a ticket gets from its first event (normally TicketReceived)."""
     track = Track(event.ticket_id, event.jurisdiction, policy_version)
     if isinstance(event, TicketReceived):
-        place = event.grid_code or event.jurisdiction
-        return replace(track, category=event.category, severity=event.severity, place=place)
+        return replace(track, category=event.category, severity=event.severity, place=complaint_place(event))
     if isinstance(event, TicketRouted):
-        return replace(track, category=event.category, place=event.jurisdiction)
+        return replace(track, category=event.category, place=complaint_place(event))
     return track
+
+
+def complaint_place(event: TicketReceived | TicketRouted) -> str:
+    """The grid a complaint is about; empty while only a coarser division is known (no repeat counting then)."""
+    grid = getattr(event, "grid_code", None) or event.jurisdiction
+    return grid if len(grid) >= GRID_CODE_LENGTH else ""
 
 
 def apply(track: Track, event: TicketEvent, *, context: Context) -> Outcome:
@@ -108,8 +116,7 @@ def apply(track: Track, event: TicketEvent, *, context: Context) -> Outcome:
 
 
 def _received(track: Track, event: TicketReceived, *, context: Context) -> Outcome:
-    place = event.grid_code or event.jurisdiction
-    return Outcome(replace(track, category=event.category, severity=event.severity, place=place,
+    return Outcome(replace(track, category=event.category, severity=event.severity, place=complaint_place(event),
                            jurisdiction=event.jurisdiction))
 
 

@@ -1,12 +1,11 @@
-"""A ticket as intake keeps it, and how a new one is received."""
+"""A ticket submission from any channel, and how a new one is received."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from shared.events.ticket import Channel, Point, Severity, TicketReceived
+from shared.events.ticket import Channel, Point, Severity, TicketClosed, TicketEvent, TicketReceived
 
 
 @dataclass(frozen=True)
@@ -27,41 +26,24 @@ class NewTicket:
     self_resolved: bool = False
 
 
-@dataclass
-class TimelineEntry:
-    type: str
-    time: datetime
-    actor: str
-    note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "time": self.time.isoformat(), "actor": self.actor, "note": self.note}
-
-
-@dataclass
-class Ticket:
-    id: str
-    state: str
-    jurisdiction: str
-    timeline: list[TimelineEntry] = field(default_factory=list)
-
-
 def jurisdiction_of(new: NewTicket, *, district: str) -> str:
     """The grid code once known, else the most precise division code (at worst the district)."""
     return new.grid_code or district
 
 
 def receive(new: NewTicket, *, ticket_id: str, district: str, now: datetime, actor: str,
-            geocode_pending: bool = False) -> tuple[Ticket, TicketReceived]:
-    """Accept a submission: the ticket in state ``received`` and its first event."""
+            geocode_pending: bool = False) -> list[TicketEvent]:
+    """Accept a submission: its TicketReceived, and a TicketClosed when the grid worker fixed it on the spot."""
     jurisdiction = jurisdiction_of(new, district=district)
-    ticket = Ticket(id=ticket_id, state="received", jurisdiction=jurisdiction,
-                    timeline=[TimelineEntry("received", now, actor, f"channel={new.channel}")])
-    event = TicketReceived(
+    received = TicketReceived(
         ticket_id=ticket_id, occurred_at=now, jurisdiction=jurisdiction, channel=new.channel, category=new.category,
         category_mapped=new.category_mapped, severity=new.severity, grid_code=new.grid_code, location=new.location,
         address=new.address, description=new.description, reporter_masked=new.reporter_masked,
         external_id=new.external_id, entry_level=new.entry_level,  # type: ignore[arg-type]
         geocode_pending=geocode_pending, self_resolved=new.self_resolved,
     )
-    return ticket, event
+    if not new.self_resolved:
+        return [received]
+    # 自行处置: closed at once, but it still counts as a ticket handled at grid level.
+    return [received, TicketClosed(ticket_id=ticket_id, occurred_at=now, jurisdiction=jurisdiction, actor=actor,
+                                   self_resolved=True)]

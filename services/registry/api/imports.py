@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, UploadFile
 
-from services.registry import importer, store
+from services.registry import importer
 from services.registry.deps import CallerDep, DatabaseDep, GeocodersDep, PiiKeysDep
-from services.registry.domain.errors import RegistryError
-from services.registry.domain.geojson_import import FeatureError, import_grids
 from services.registry.handlers import tree as handlers
 
 router = APIRouter(tags=["imports"])
@@ -48,26 +46,12 @@ async def import_places(file: UploadFile, caller: CallerDep, db: DatabaseDep, ke
 
 @router.post("/grids/import")
 async def import_grid_features(caller: CallerDep, db: DatabaseDep, geocoders: GeocodersDep,
-                               collection: dict[str, Any] = Body(...), replace: bool = False) -> dict[str, Any]:
+                               collection: Annotated[dict[str, Any], Body()], replace: bool = False) -> dict[str, Any]:
     """Import grids from a GeoJSON FeatureCollection; each rejected feature is reported with its reason."""
     caller.require_role("admin", "system")
-    now = datetime.now(UTC)
     async with db.uow() as uow:
-        tree = await store.district_tree(uow, caller.scope)
-        existing = [store.grid_of(row) for row in await store.under(uow, store.GridRow, "code", caller.scope)]
-        report = import_grids(collection, tree=tree, existing=existing, replace=replace)
-        saved = []
-        for grid in report.accepted:
-            if not caller.can_see(grid.code):
-                report.errors.append(FeatureError(-1, grid.code, f"outside your jurisdiction {caller.scope}", "Forbidden"))
-                continue
-            try:
-                async with uow.session.begin_nested():
-                    await handlers.save_grid(uow, grid, now=now, create=not replace)
-                saved.append(grid.code)
-            except RegistryError as error:
-                report.errors.append(FeatureError(-1, grid.code, str(error), type(error).__name__))
+        saved, errors = await handlers.import_grid_collection(uow, collection, scope=caller.scope, replace=replace,
+                                                              now=datetime.now(UTC))
         await uow.commit()
     geocoders.invalidate()
-    return {"accepted": saved, "errors": [asdict(error) for error in report.errors]}
-
+    return {"accepted": saved, "errors": [asdict(error) for error in errors]}

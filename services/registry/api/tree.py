@@ -157,7 +157,7 @@ async def read_tree(caller: CallerDep, db: DatabaseDep, jurisdiction: CodeQuery 
         row.code: {"code": row.code, "name": row.name, "level": row.level, "children": []} for row in divisions}
     for row in grids:
         nodes[row.code] = {"code": row.code, "name": row.name, "level": "grid", "kind": row.kind, "children": []}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for code, node in nodes.items():
         parent = next((code[:n] for n in (15, 12, 9, 6) if n < len(code) and code[:n] in nodes), None)
         (nodes[parent]["children"] if parent else roots).append(node)

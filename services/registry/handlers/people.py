@@ -64,6 +64,7 @@ async def _require_grid(uow: UnitOfWork, grid_code: str) -> None:
 
 async def register_person(uow: UnitOfWork, person: Person, *, keys: PiiKeys, now: datetime) -> store.PersonRow:
     """Validate (ID checksum, residency expiry) and store one person; an ID number is registered once."""
+    await store.claim_writer(uow)
     person = check_person(person, now=now)
     await _require_grid(uow, person.grid_code)
     digest = pii.blind_index(person.id_number, key=keys.index)
@@ -78,6 +79,7 @@ async def register_person(uow: UnitOfWork, person: Person, *, keys: PiiKeys, now
 
 async def confirm_residence(uow: UnitOfWork, row: store.PersonRow, *, now: datetime) -> store.PersonRow:
     """A grid worker confirmed the person still lives here: the record counts again until the new expiry."""
+    await store.claim_writer(uow)
     person = verify(residency_of(row), now=now)
     row.verified_at, row.expires_at, row.moved_out_at, row.updated_at = person.verified_at, person.expires_at, None, now
     uow.session.add(row)
@@ -86,6 +88,7 @@ async def confirm_residence(uow: UnitOfWork, row: store.PersonRow, *, now: datet
 
 async def record_move_out(uow: UnitOfWork, row: store.PersonRow, *, now: datetime) -> store.PersonRow:
     """The person left: the record stays for history but never counts again."""
+    await store.claim_writer(uow)
     row.moved_out_at, row.updated_at = now, now
     uow.session.add(row)
     return row
@@ -111,6 +114,7 @@ def _checked(place: Place) -> Place:
 
 async def register_place(uow: UnitOfWork, place: Place, *, now: datetime) -> store.PlaceRow:
     """Validate and store a building, component (by its 16-digit code), key place or organisation."""
+    await store.claim_writer(uow)
     place = _checked(place)
     await _require_grid(uow, place.grid_code)
     key = place.code if isinstance(place, Component) else place.id

@@ -47,6 +47,7 @@ async def residency_anomalies(uow: UnitOfWork, prefix: str, *, now: datetime) ->
 
 async def check_residency(uow: UnitOfWork, prefix: str, *, now: datetime) -> list[GridAnomaly]:
     """Publish one residency alert per anomalous grid and remember today's live counts for the jump rule."""
+    await store.claim_writer(uow)
     anomalies = await residency_anomalies(uow, prefix, now=now)
     for alert in anomaly_alerts(anomalies, now=now):
         uow.publish(alert, key=alert.alert_id, jurisdiction=alert.jurisdiction)
@@ -65,6 +66,7 @@ async def coverage_issues(uow: UnitOfWork, prefix: str) -> list[CoverageIssue]:
 
 async def check_coverage(uow: UnitOfWork, prefix: str, *, now: datetime) -> list[CoverageIssue]:
     """Publish one coverage alert per vacancy."""
+    await store.claim_writer(uow)
     issues = await coverage_issues(uow, prefix)
     for alert in coverage_alerts(issues, now=now):
         uow.publish(alert, key=alert.alert_id, jurisdiction=alert.jurisdiction)
@@ -85,6 +87,6 @@ async def snapshot_page(uow: UnitOfWork, kind: str, *, prefix: str, after: str |
     position = await store.last_position(uow)
     model, column = {"divisions": (store.DivisionRow, "code"), "grids": (store.GridRow, "code"),
                      "units": (store.UnitRow, "division_code")}[kind]
-    rows = await store.under(uow, model, column, prefix, limit=limit + 1, after=after)  # type: ignore[type-var]
+    rows: list[Any] = await store.under(uow, model, column, prefix, limit=limit + 1, after=after)
     items = [_item(kind, row).model_dump(mode="json") for row in rows[:limit]]
     return items, (rows[limit - 1].code if len(rows) > limit else None), position

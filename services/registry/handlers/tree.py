@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from shared.db import UnitOfWork
 from shared.events.registry import GridRemoved
 from services.registry import store
-from services.registry.domain.errors import DuplicateCode, GridHasRecords, UnknownCode
+from services.registry.domain.errors import DuplicateCode, GridHasRecords, RegistryError, UnknownCode
+from services.registry.domain.geojson_import import FeatureError, import_grids
 from services.registry.domain.grids import Grid, GridWorker, check_grid, grid_upserted, to_shape
 from services.registry.domain.tree import Division, division_upserted
 from services.registry.domain.units import make_unit, unit_upserted
@@ -21,6 +23,7 @@ from services.registry.domain.validation import check_no_overlap
 async def save_division(uow: UnitOfWork, division: Division, *, now: datetime, create: bool,
                         boundary: dict[str, Any] | None = None) -> store.DivisionRow:
     """Create (or, unless ``create``, replace) a division whose parent exists; publishes DivisionUpserted."""
+    await store.claim_writer(uow)
     existing = await store.get(uow, store.DivisionRow, division.code)
     if existing is not None and create:
         raise DuplicateCode(f"division '{division.code}' already exists")
@@ -39,6 +42,7 @@ async def save_division(uow: UnitOfWork, division: Division, *, now: datetime, c
 
 async def save_grid(uow: UnitOfWork, grid: Grid, *, now: datetime, create: bool) -> store.GridRow:
     """Create or replace a grid after the parent, polygon and same-community overlap checks."""
+    await store.claim_writer(uow)
     existing = await store.get(uow, store.GridRow, grid.code)
     if existing is not None and create:
         raise DuplicateCode(f"grid '{grid.code}' already exists")
@@ -58,11 +62,12 @@ async def save_grid(uow: UnitOfWork, grid: Grid, *, now: datetime, create: bool)
 
 async def remove_grid(uow: UnitOfWork, code: str, *, now: datetime) -> None:
     """Delete an empty grid; publishes GridRemoved."""
+    await store.claim_writer(uow)
     row = await store.get(uow, store.GridRow, code)
     if row is None:
         raise UnknownCode(f"grid '{code}' is not in the registry")
     for model in (store.PersonRow, store.PlaceRow):
-        count = await uow.session.execute(select(func.count()).select_from(model).where(model.grid_code == code))  # type: ignore[attr-defined]
+        count = await uow.session.execute(select(func.count()).where(col(model.grid_code) == code))
         if count.scalar():
             raise GridHasRecords(f"grid '{code}' still has people or places; move them first")
     await uow.session.delete(row)
@@ -72,6 +77,7 @@ async def remove_grid(uow: UnitOfWork, code: str, *, now: datetime) -> None:
 async def save_unit(uow: UnitOfWork, division_code: str, *, function: str, now: datetime, name: str = "",
                     contact: str = "", webhook_url: str | None = None, active: bool = True) -> store.UnitRow:
     """Create or replace the unit ``<division>-<function>``; publishes UnitUpserted."""
+    await store.claim_writer(uow)
     unit = make_unit(await store.tree_for(uow, division_code), division_code, function=function, name=name,
                      contact=contact, webhook_url=webhook_url, active=active)
     row = await store.get(uow, store.UnitRow, unit.code) or store.UnitRow(
@@ -85,8 +91,29 @@ async def save_unit(uow: UnitOfWork, division_code: str, *, function: str, now: 
 
 async def save_worker(uow: UnitOfWork, worker: GridWorker) -> store.WorkerRow:
     """Create or replace a grid worker (专职/兼职); grids refer to workers by id."""
+    await store.claim_writer(uow)
     row = await store.get(uow, store.WorkerRow, worker.id) or store.WorkerRow(
         id=worker.id, name=worker.name, employment=worker.employment, district_code=worker.district_code)
     row.name, row.phone, row.employment = worker.name, worker.phone, worker.employment
     uow.session.add(row)
     return row
+
+
+async def import_grid_collection(uow: UnitOfWork, collection: dict[str, Any], *, scope: str, replace: bool,
+                                 now: datetime) -> tuple[list[str], list[FeatureError]]:
+    """Check every feature, save the good ones (each in a savepoint) and report the rest."""
+    await store.claim_writer(uow)
+    existing = [store.grid_of(row) for row in await store.under(uow, store.GridRow, "code", scope[:6])]
+    report = import_grids(collection, tree=await store.district_tree(uow, scope), existing=existing, replace=replace)
+    saved = []
+    for grid in report.accepted:
+        if not grid.code.startswith(scope):
+            report.errors.append(FeatureError(-1, grid.code, f"outside your jurisdiction {scope}", "Forbidden"))
+            continue
+        try:
+            async with uow.session.begin_nested():
+                await save_grid(uow, grid, now=now, create=not replace)
+            saved.append(grid.code)
+        except RegistryError as error:
+            report.errors.append(FeatureError(-1, grid.code, str(error), type(error).__name__))
+    return saved, report.errors

@@ -20,20 +20,20 @@ def joint(
     plan.explanation.add("joint", True, unit_code=lead_unit_code,
                          en=f"joint handling requested: lead {lead_unit_code}, co-units {', '.join(co_unit_codes)}",
                          zh=f"吹哨报到：主办 {lead_unit_code}，协办 {'、'.join(co_unit_codes)}")
-    lead = _known_unit(lead_unit_code, ctx, plan) or unit_of(state.lead)
+    lead = _known_unit(lead_unit_code, ctx, plan=plan) or unit_of(state.lead)
     co_units = [
         _co_assignment(unit, ctx, now=now)
         for code in dict.fromkeys(co_unit_codes)
-        if code != lead.code and (unit := _known_unit(code, ctx, plan)) is not None
+        if code != lead.code and (unit := _known_unit(code, ctx, plan=plan)) is not None
     ]
-    event = routed(state.ticket, ctx, plan, unit=lead, now=now, reason="joint", sequence=state.sequence + 1,
+    event = routed(state.ticket, ctx, plan=plan, unit=lead, now=now, reason="joint", sequence=state.sequence + 1,
                    co_units=co_units)
     tried = state.tried if lead.code in state.tried else (*state.tried, lead.code)
     moved = replace(state, lead=event.assignment, co_units=tuple(co_units), tried=tried, sequence=event.sequence)
     return Transition(moved, [event])
 
 
-def _known_unit(code: str, ctx: RoutingContext, plan: Plan) -> Unit | None:
+def _known_unit(code: str, ctx: RoutingContext, *, plan: Plan) -> Unit | None:
     unit = ctx.replica.units.get(code)
     if unit is None or not unit.active:
         plan.explanation.add("joint_unit", False, unit_code=code, en=f"{code} is not an active unit in the registry",

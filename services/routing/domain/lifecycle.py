@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.routing.domain.catalog import LEVEL_ZH, LEVELS, split_unit_code
+from services.routing.domain.catalog import LEVEL_RANK, LEVEL_ZH, LEVELS, split_unit_code
 from services.routing.domain.place import TicketFacts
 from services.routing.domain.plan import Plan, RoutingContext, plan_candidates
 from services.routing.domain.replica import Unit
@@ -59,46 +59,60 @@ def return_ticket(state: TicketRouting, ctx: RoutingContext, *, unit_code: str, 
                          zh=f"第{returns}次退回（上限{ctx.version.max_returns}次），退回单位 {unit_code}：{reason}")
     lead = choose(plan, exclude=state.tried, min_level="community") if returns < ctx.version.max_returns else None
     if lead is None:
-        return _arbitrate(replace(state, returns=returns), ctx, plan, now=now)
+        return _arbitrate(replace(state, returns=returns), ctx, plan=plan, now=now)
     _first_responsible(state, plan)
-    event = routed(state.ticket, ctx, plan, unit=lead, now=now, reason="returned", sequence=state.sequence + 1)
+    event = routed(state.ticket, ctx, plan=plan, unit=lead, now=now, reason="returned", sequence=state.sequence + 1)
     return Transition(_moved(state, event, returns=returns), [event])
 
 
 def report_up(state: TicketRouting, ctx: RoutingContext, *, unit_code: str, reason: str, now: datetime) -> Transition:
-    """Beyond the unit's authority (上报): the next capable level up takes it."""
-    if state.arbitration or unit_code != state.lead.unit_code or state.lead.level == "district":
+    """Beyond the unit's authority (上报): the next capable level up takes it; above the district, the center."""
+    if _at_top(state, ctx) or unit_code != state.lead.unit_code:
         return Transition(state, [])
-    target = LEVELS[min(LEVELS.index(state.lead.level) + 1, len(LEVELS) - 1)]
     plan = plan_candidates(state.ticket, ctx)
     plan.explanation.add("reported_up", True, level=state.lead.level, unit_code=unit_code,
                          en=f"reported up by {unit_code}: {reason}", zh=f"{unit_code} 上报：{reason}")
-    return _move_up(state, ctx, plan, target=target, reason="reported_up", now=now)
+    return _move_up(state, ctx, plan=plan, target=_level_above(state.lead.level), reason="reported_up", now=now)
 
 
 def escalate(state: TicketRouting, ctx: RoutingContext, *, to_level: str, now: datetime) -> Transition:
-    """Overdue or repeated (升级): the ticket goes up to ``to_level`` or the next capable level above it."""
-    if state.arbitration or state.lead.unit_code == center_unit(ctx, state.lead.unit_jurisdiction[:6]).code:
+    """Overdue or repeated (升级): up to ``to_level``, and always at least one level above the current lead."""
+    if _at_top(state, ctx):
         return Transition(state, [])
-    target = to_level if to_level in LEVELS else "district"
+    above = _level_above(state.lead.level)
+    wanted = to_level in LEVELS and LEVEL_RANK[to_level] > LEVEL_RANK.get(state.lead.level, 3)
+    target = to_level if wanted else above
     plan = plan_candidates(state.ticket, ctx)
-    plan.explanation.add("escalated", True, level=target, en=f"escalated to {target} level",
-                         zh=f"升级至{LEVEL_ZH[target]}层级")
-    return _move_up(state, ctx, plan, target=target, reason="escalated", now=now)
+    where = target or "center"
+    plan.explanation.add("escalated", True, level=target or "district", en=f"escalated to {where}",
+                         zh=f"升级至{LEVEL_ZH.get(where, '区社会治理中心')}")
+    return _move_up(state, ctx, plan=plan, target=target, reason="escalated", now=now)
 
 
-def _move_up(state: TicketRouting, ctx: RoutingContext, plan: Plan, *, target: str, reason: str, now: datetime) -> Transition:
-    lead: Unit | None = choose(plan, exclude=(state.lead.unit_code,), min_level=target)
+def _at_top(state: TicketRouting, ctx: RoutingContext) -> bool:
+    return state.arbitration or state.lead.unit_code == center_unit(ctx, state.lead.unit_jurisdiction[:6]).code
+
+
+def _level_above(level: str) -> str | None:
+    index = LEVELS.index(level) if level in LEVELS else len(LEVELS) - 1
+    return LEVELS[index + 1] if index + 1 < len(LEVELS) else None
+
+
+def _move_up(
+    state: TicketRouting, ctx: RoutingContext, *, plan: Plan, target: str | None, reason: str, now: datetime
+) -> Transition:
+    """The first candidate at or above ``target`` other than the current lead; none, or no target: the center."""
+    lead: Unit | None = choose(plan, exclude=(state.lead.unit_code,), min_level=target) if target else None
     if lead is None:
-        event = to_center(state.ticket, ctx, plan, now=now, reason=reason, sequence=state.sequence + 1)
+        event = to_center(state.ticket, ctx, plan=plan, now=now, reason=reason, sequence=state.sequence + 1)
     else:
-        event = routed(state.ticket, ctx, plan, unit=lead, now=now, reason=reason, sequence=state.sequence + 1)
+        event = routed(state.ticket, ctx, plan=plan, unit=lead, now=now, reason=reason, sequence=state.sequence + 1)
     return Transition(_moved(state, event), [event])
 
 
-def _arbitrate(state: TicketRouting, ctx: RoutingContext, plan: Plan, *, now: datetime) -> Transition:
+def _arbitrate(state: TicketRouting, ctx: RoutingContext, *, plan: Plan, now: datetime) -> Transition:
     _first_responsible(state, plan)
-    event = to_center(state.ticket, ctx, plan, now=now, reason="arbitration", sequence=state.sequence + 1)
+    event = to_center(state.ticket, ctx, plan=plan, now=now, reason="arbitration", sequence=state.sequence + 1)
     request = TicketArbitrationRequested(
         ticket_id=state.ticket.ticket_id, occurred_at=now, jurisdiction=state.ticket.jurisdiction,
         returns=state.returns, first_unit_code=state.first_unit_code,
@@ -125,7 +139,7 @@ def reopen(state: TicketRouting, ctx: RoutingContext, *, reason: str, now: datet
     plan.explanation.add("reopened", True, level=state.lead.level, unit_code=state.lead.unit_code,
                          en=f"reopened: {reason}", zh=f"重办：{reason}")
     unit = ctx.replica.units.get(state.lead.unit_code) or unit_of(state.lead)
-    event = routed(state.ticket, ctx, plan, unit=unit, now=now, reason="reopened", sequence=state.sequence + 1)
+    event = routed(state.ticket, ctx, plan=plan, unit=unit, now=now, reason="reopened", sequence=state.sequence + 1)
     return Transition(_moved(state, event), [event])
 
 

@@ -47,7 +47,7 @@ class Replica:
 
     @classmethod
     def of(
-        cls, divisions: Iterable[Division] = (), grids: Iterable[Grid] = (), units: Iterable[Unit] = ()
+        cls, *, divisions: Iterable[Division] = (), grids: Iterable[Grid] = (), units: Iterable[Unit] = ()
     ) -> Replica:
         return cls(
             divisions={d.code: d for d in divisions},

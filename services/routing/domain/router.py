@@ -17,8 +17,8 @@ def route_ticket(ticket: TicketFacts, ctx: RoutingContext, *, now: datetime, seq
     plan = plan_candidates(ticket, ctx)
     lead = choose(plan, exclude=(), min_level="community")
     if lead is None:
-        return to_center(ticket, ctx, plan, now=now, reason="unroutable", sequence=sequence)
-    return routed(ticket, ctx, plan, unit=lead, now=now, reason="initial", sequence=sequence)
+        return to_center(ticket, ctx, plan=plan, now=now, reason="unroutable", sequence=sequence)
+    return routed(ticket, ctx, plan=plan, unit=lead, now=now, reason="initial", sequence=sequence)
 
 
 def choose(plan: Plan, *, exclude: Collection[str], min_level: str) -> Unit | None:
@@ -44,7 +44,7 @@ def center_unit(ctx: RoutingContext, district: str) -> Unit:
 
 
 def to_center(
-    ticket: TicketFacts, ctx: RoutingContext, plan: Plan, *, now: datetime, reason: str, sequence: int
+    ticket: TicketFacts, ctx: RoutingContext, *, plan: Plan, now: datetime, reason: str, sequence: int
 ) -> TicketRouted:
     """Nothing else can take the ticket: the district social-governance center does, never dropped."""
     unit = center_unit(ctx, plan.place.district)
@@ -52,14 +52,14 @@ def to_center(
     plan.explanation.add(reason, True, level="district", unit_code=unit.code,
                          en=f"{reason}: the district center takes the ticket",
                          zh=zh.get(reason, "转区社会治理中心统筹"))
-    return routed(ticket, ctx, plan, unit=unit, now=now, reason=reason, sequence=sequence)
+    return routed(ticket, ctx, plan=plan, unit=unit, now=now, reason=reason, sequence=sequence)
 
 
 def routed(
-    ticket: TicketFacts, ctx: RoutingContext, plan: Plan, *, unit: Unit, now: datetime, reason: str, sequence: int,
+    ticket: TicketFacts, ctx: RoutingContext, *, plan: Plan, unit: Unit, now: datetime, reason: str, sequence: int,
     co_units: list[Assignment] | None = None,
 ) -> TicketRouted:
-    _explain_lead(ticket, plan, unit)
+    _explain_lead(ticket, plan, unit=unit)
     assignment = Assignment(
         unit_code=unit.code, unit_name=unit.name, level=unit.level,  # type: ignore[arg-type]
         unit_jurisdiction=unit.division_code, role="lead", due_at=sign_off_due(plan, ctx, now=now),
@@ -81,7 +81,7 @@ def sign_off_due(plan: Plan, ctx: RoutingContext, *, now: datetime) -> datetime 
     return ctx.deadline(now, amount, unit)
 
 
-def _explain_lead(ticket: TicketFacts, plan: Plan, unit: Unit) -> None:
+def _explain_lead(ticket: TicketFacts, plan: Plan, *, unit: Unit) -> None:
     plan.explanation.add("lead", True, level=unit.level, unit_code=unit.code,
                          en=f"lead unit: {unit.name} ({unit.code})", zh=f"主办单位：{unit.name}（{unit.code}）")
     entry = ticket.entry_level

@@ -18,7 +18,7 @@ class RuleDataError(ValueError):
         self.problems = problems
 
 
-def problem(code: str, where: str, detail: str) -> dict[str, str]:
+def problem(code: str, where: str, *, detail: str) -> dict[str, str]:
     return {"code": code, "field": where, "detail": detail}
 
 
@@ -27,19 +27,19 @@ def version_from_dict(data: dict[str, Any]) -> RuleVersion:
     problems: list[dict[str, str]] = []
     for key in ("version", "district", "effective_from"):
         if not isinstance(data.get(key), str) or not data.get(key):
-            problems.append(problem("missing_field", key, f"'{key}' is required (a string)"))
+            problems.append(problem("missing_field", key, detail=f"'{key}' is required (a string)"))
     effective = _parse_time(data.get("effective_from"), problems)
-    overrides = tuple(_override(raw, f"overrides[{i}]", problems) for i, raw in enumerate(data.get("overrides", [])))
+    overrides = tuple(_override(raw, f"overrides[{i}]", problems=problems) for i, raw in enumerate(data.get("overrides", [])))
     if problems:
         raise RuleDataError(problems)
     assert effective is not None
     try:
-        return _build(data, effective, overrides)
+        return _build(data, effective, overrides=overrides)
     except (TypeError, ValueError) as error:
-        raise RuleDataError([problem("invalid_value", "", f"malformed rule version: {error}")]) from error
+        raise RuleDataError([problem("invalid_value", "", detail=f"malformed rule version: {error}")]) from error
 
 
-def _build(data: dict[str, Any], effective: datetime, overrides: tuple[Override, ...]) -> RuleVersion:
+def _build(data: dict[str, Any], effective: datetime, *, overrides: tuple[Override, ...]) -> RuleVersion:
     return RuleVersion(
         version=data["version"], district=data["district"], effective_from=effective,
         authority={code: dict(levels) for code, levels in dict(data.get("authority", {})).items()},
@@ -80,17 +80,17 @@ def _parse_time(value: Any, problems: list[dict[str, str]]) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        problems.append(problem("invalid_time", "effective_from", f"'{value}' is not an ISO 8601 time"))
+        problems.append(problem("invalid_time", "effective_from", detail=f"'{value}' is not an ISO 8601 time"))
         return None
     if parsed.tzinfo is None:
-        problems.append(problem("invalid_time", "effective_from", "effective_from needs a UTC offset (+08:00)"))
+        problems.append(problem("invalid_time", "effective_from", detail="effective_from needs a UTC offset (+08:00)"))
         return None
     return parsed
 
 
-def _override(raw: Any, where: str, problems: list[dict[str, str]]) -> Override:
+def _override(raw: Any, where: str, *, problems: list[dict[str, str]]) -> Override:
     if not isinstance(raw, dict) or not isinstance(raw.get("authority"), dict):
-        problems.append(problem("invalid_override", where, "an override needs an 'authority' object"))
+        problems.append(problem("invalid_override", where, detail="an override needs an 'authority' object"))
         return Override(authority={})
     return Override(
         authority=dict(raw["authority"]), item=str(raw.get("item") or ""), division=str(raw.get("division") or ""),

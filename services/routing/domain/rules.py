@@ -140,7 +140,7 @@ def default_version(district: str, items: Mapping[str, ItemLike], *, effective_f
                        overrides=standard_overrides(items), note="由分类目录默认权责生成")
 
 
-def owner_of(version: RuleVersion, item_code: str, item: ItemLike | None) -> str | None:
+def owner_of(version: RuleVersion, item_code: str, *, item: ItemLike | None) -> str | None:
     """A component's owner (权属单位): the version's entry, else the department the taxonomy names at the district.
 
     An empty entry in the version means the item has no owner.

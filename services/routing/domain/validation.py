@@ -19,7 +19,7 @@ def validate_version(version: RuleVersion, *, items: Mapping[str, ItemLike], rep
         *_unknown_divisions(version, replica),
         *_bad_functions(version),
         *_unreachable(version, replica),
-        *_uncovered(version, items, replica),
+        *_uncovered(version, items=items, replica=replica),
     ]
 
 
@@ -36,32 +36,32 @@ def _mappings(version: RuleVersion) -> Iterator[tuple[str, str, str | None]]:
 def _unknown_items(version: RuleVersion, items: Mapping[str, ItemLike]) -> Iterator[Problem]:
     for code in [*version.authority, *version.owners]:
         if code not in items:
-            yield problem("unknown_item", code, f"item code {code} is not in the taxonomy")
+            yield problem("unknown_item", code, detail=f"item code {code} is not in the taxonomy")
     for index, override in enumerate(version.overrides):
         if override.item and not any(code.startswith(override.item) for code in items):
-            yield problem("unknown_item", f"overrides[{index}].item", f"no taxonomy item starts with {override.item}")
+            yield problem("unknown_item", f"overrides[{index}].item", detail=f"no taxonomy item starts with {override.item}")
 
 
 def _unknown_divisions(version: RuleVersion, replica: Replica) -> Iterator[Problem]:
     for index, override in enumerate(version.overrides):
         division = override.division
         if division and division not in replica.divisions and not division.startswith(version.district):
-            yield problem("unknown_division", f"overrides[{index}].division", f"division {division} is not in the district")
+            yield problem("unknown_division", f"overrides[{index}].division", detail=f"division {division} is not in the district")
         elif division and division not in replica.divisions:
-            yield problem("unknown_division", f"overrides[{index}].division", f"division {division} is not in the registry")
+            yield problem("unknown_division", f"overrides[{index}].division", detail=f"division {division} is not in the registry")
 
 
 def _bad_functions(version: RuleVersion) -> Iterator[Problem]:
     for where, level, function in _mappings(version):
         if level not in LEVELS:
-            yield problem("unknown_level", where, f"level '{level}' is not one of {', '.join(LEVELS)}")
+            yield problem("unknown_level", where, detail=f"level '{level}' is not one of {', '.join(LEVELS)}")
         elif function is not None and not is_known_function(function):
-            yield problem("unknown_function", where, f"function key '{function}' is unknown")
+            yield problem("unknown_function", where, detail=f"function key '{function}' is unknown")
         elif function is not None and function_level(function) != level:
-            yield problem("wrong_level", where, f"'{function}' units live at {FUNCTION_LEVEL[function]} level, not {level}")
+            yield problem("wrong_level", where, detail=f"'{function}' units live at {FUNCTION_LEVEL[function]} level, not {level}")
     for code, function in version.owners.items():
         if function and not is_known_function(function):
-            yield problem("unknown_function", f"owners.{code}", f"owner function key '{function}' is unknown")
+            yield problem("unknown_function", f"owners.{code}", detail=f"owner function key '{function}' is unknown")
 
 
 def _unreachable(version: RuleVersion, replica: Replica) -> Iterator[Problem]:
@@ -70,15 +70,15 @@ def _unreachable(version: RuleVersion, replica: Replica) -> Iterator[Problem]:
     named.update({function: f"owners.{code}" for code, function in version.owners.items() if function})
     for function, where in sorted(named.items()):
         if is_known_function(function) and function not in present:
-            yield problem("unreachable_unit", where, f"no unit with function '{function}' exists in the registry")
+            yield problem("unreachable_unit", where, detail=f"no unit with function '{function}' exists in the registry")
 
 
-def _uncovered(version: RuleVersion, items: Mapping[str, ItemLike], replica: Replica) -> Iterator[Problem]:
+def _uncovered(version: RuleVersion, *, items: Mapping[str, ItemLike], replica: Replica) -> Iterator[Problem]:
     present = replica.functions()
     for code in sorted(set(items) | set(version.authority)):
         functions = set(version.base_authority(code, items.get(code)).values())
-        owner = owner_of(version, code, items.get(code))
+        owner = owner_of(version, code, item=items.get(code))
         if owner:
             functions.add(owner)
         if not functions & present:
-            yield problem("no_unit_for_item", code, f"item {code} has no unit at any level")
+            yield problem("no_unit_for_item", code, detail=f"item {code} has no unit at any level")

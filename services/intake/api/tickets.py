@@ -16,7 +16,9 @@ from shared.problems import NotFound
 from shared.taxonomy import load_taxonomy
 from services.intake import handlers, store
 from services.intake.deps import CallerDep, DatabaseDep, SettingsDep
+from services.intake.domain.lifecycle import STATE_LABELS_ZH, allowed_commands
 from services.intake.domain.model import NewTicket
+from services.intake.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
@@ -58,6 +60,7 @@ class TicketCreate(BaseModel):
 class TicketRead(BaseModel):
     id: str
     state: str
+    state_label: str
     channel: str
     category: str
     severity: str
@@ -70,6 +73,13 @@ class TicketRead(BaseModel):
     external_id: str | None
     geocode_pending: bool
     assignment: dict[str, Any] | None
+    co_unit_codes: list[str]
+    overdue: bool
+    master_id: str | None
+    rating: str | None
+    result: str
+    self_resolved: bool
+    allowed_actions: list[str]
     timeline: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
@@ -83,15 +93,19 @@ class TicketPage(BaseModel):
 def ticket_read(row: store.TicketRow) -> TicketRead:
     location = Point(lon=row.lon, lat=row.lat) if row.lon is not None and row.lat is not None else None
     return TicketRead(
-        id=row.id, state=row.state, channel=row.channel, category=row.category, severity=row.severity,
+        id=row.id, state=row.state, state_label=STATE_LABELS_ZH.get(row.state, row.state),  # type: ignore[call-overload]
+        channel=row.channel, category=row.category, severity=row.severity,
         jurisdiction=row.jurisdiction, grid_code=row.grid_code, location=location, address=row.address,
         description=row.description, reporter=row.reporter_masked, external_id=row.external_id,
-        geocode_pending=row.geocode_pending, assignment=row.assignment, timeline=row.timeline,
-        created_at=row.created_at, updated_at=row.updated_at,
+        geocode_pending=row.geocode_pending, assignment=row.assignment,
+        co_unit_codes=list((row.machine or {}).get("co_unit_codes") or []), overdue=row.overdue,
+        master_id=row.master_id, rating=row.rating, result=row.result, self_resolved=row.self_resolved,
+        allowed_actions=allowed_commands(row.state),  # type: ignore[arg-type]
+        timeline=row.timeline, created_at=store.aware(row.created_at), updated_at=store.aware(row.updated_at),
     )
 
 
-def _protect(reporter: Reporter | None, settings: SettingsDep) -> tuple[str | None, dict[str, str] | None]:
+def protect_reporter(reporter: Reporter | None, settings: Settings) -> tuple[str | None, dict[str, str] | None]:
     """Encrypt the reporter for storage and mask it for every reply."""
     if reporter is None or not reporter.model_dump(exclude_none=True):
         return None, None
@@ -108,7 +122,7 @@ async def create_ticket(body: TicketCreate, caller: CallerDep, db: DatabaseDep, 
     """Accept a ticket from a departmental system."""
     district = settings.common.district_code
     caller.require_within(body.grid_code or district)
-    encrypted, masked = _protect(body.reporter, settings)
+    encrypted, masked = protect_reporter(body.reporter, settings)
     new = NewTicket(
         channel="rest", category=body.category, description=body.description, severity=body.severity,
         location=body.location, grid_code=body.grid_code, address=body.address, external_id=body.external_id,
@@ -138,12 +152,13 @@ async def list_tickets(
     jurisdiction: Annotated[str | None, Query(pattern=r"^\d{4,18}$")] = None,
     state: str | None = None, category: str | None = None,
     channel: Literal["rest", "hotline", "open311", "grid_worker", "import"] | None = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: datetime | None = None, until: datetime | None = None, overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
 ) -> TicketPage:
     """Tickets in the caller's jurisdiction (or a narrower prefix), newest first."""
     prefix = caller.narrow(jurisdiction)
-    filters = {"state": state, "category": category, "channel": channel, "since": since, "until": until}
+    filters = {"state": state, "category": category, "channel": channel, "since": since, "until": until,
+               "overdue": overdue}
     async with db.uow() as uow:
         rows = await store.list_tickets(uow, prefix=prefix, limit=limit + 1, cursor=cursor, filters=filters)
     next_cursor = rows[limit - 1].id if len(rows) > limit else None

@@ -1,0 +1,112 @@
+"""Bench intake: accepted tickets/s and p99 over HTTP, against the bare FastAPI insert+outbox baseline."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from rich.console import Console
+
+from gridgov.benches import loadgen
+from shared.auth import new_api_key, store_credential
+from shared.broker import EmbeddedBroker, free_port
+from shared.db import Database, create_schema, make_engine
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+BODY = {"category": "02060201", "description": "菜场门口占道经营，影响通行", "grid_code": "330903001001001",
+        "address": "沈家门街道某路 12 号", "reporter": {"name": "张三", "phone": "13812345678"}}
+
+
+async def _fresh_db(kind: str, tmp: str) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp}/{uuid.uuid4().hex[:6]}.db", None
+    name = f"gridgov_bench_{uuid.uuid4().hex[:6]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", name
+
+
+async def _drop(name: str | None) -> None:
+    if name:
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _intake_key(url: str) -> str:
+    from services.intake.store import IntakeModel
+
+    db = Database(make_engine(url), IntakeModel.metadata, service="intake", district="330903")
+    await create_schema(db.engine, db.metadata)
+    key, event = new_api_key(scope="330903", roles=["system"], label="bench", now=datetime.now(UTC),
+                             jurisdiction="330903")
+    async with db.uow() as uow:
+        await store_credential(uow, event)
+        await uow.commit()
+    await db.dispose()
+    return key
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _measure(url: str, headers: dict[str, str], *, seconds: int) -> dict[str, Any]:
+    loadgen.wrk(url, body=BODY, headers=headers, seconds=2)  # warm-up
+    saturated = loadgen.wrk(url, body=BODY, headers=headers, seconds=seconds)
+    at_200 = asyncio.run(loadgen.paced(url, body=BODY, headers=headers, rate=200, seconds=seconds))
+    return {"saturated": saturated, "at_200_per_s": at_200}
+
+
+def _baseline(url: str, seconds: int) -> dict[str, Any]:
+    port = free_port()
+    process = _start([loadgen.python(), "-m", "uvicorn", "gridgov.benches.baseline_app:app", "--port", str(port),
+                      "--log-level", "warning", "--no-access-log"], {"BASELINE_DATABASE_URL": url})
+    try:
+        loadgen.wait_http(f"http://127.0.0.1:{port}/docs")
+        return _measure(f"http://127.0.0.1:{port}/tickets", {}, seconds=seconds)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def _intake(url: str, broker: str, seconds: int) -> dict[str, Any]:
+    key = asyncio.run(_intake_key(url))
+    port = free_port()
+    env = {"GRIDGOV_INTAKE_DATABASE_URL": url, "GRIDGOV_INTAKE_PORT": str(port), "GRIDGOV_BROKER_URL": broker,
+           "GRIDGOV_TOPIC_PREFIX": f"b{uuid.uuid4().hex[:6]}.", "GRIDGOV_LOG_LEVEL": "WARNING",
+           "GRIDGOV_INTAKE_REGISTRY_URL": "http://127.0.0.1:9"}
+    process = _start([loadgen.python(), "-m", "gridgov", "serve", "intake"], env)
+    try:
+        loadgen.wait_http(f"http://127.0.0.1:{port}/healthz")
+        return _measure(f"http://127.0.0.1:{port}/api/v1/tickets", {"X-API-Key": key}, seconds=seconds)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def run(*, quick: bool, console: Console) -> dict[str, Any]:
+    seconds = 5 if quick else 15
+    figures: dict[str, Any] = {}
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+        for kind in ("sqlite", "postgres"):
+            for name, runner in (("baseline", lambda u: _baseline(u, seconds)),
+                                 ("intake", lambda u: _intake(u, broker.url, seconds))):
+                console.print(f"{kind}: {name} …")
+                url, created = asyncio.run(_fresh_db(kind, tmp))
+                try:
+                    figures.setdefault(kind, {})[name] = runner(url)
+                finally:
+                    asyncio.run(_drop(created))
+            base = figures[kind]["baseline"]["saturated"]["requests_per_s"]
+            figures[kind]["ratio"] = figures[kind]["intake"]["saturated"]["requests_per_s"] / base
+    return {"figures": figures, "targets": {"ratio_min": 0.6, "p99_ms_at_200_per_s_max": 25},
+            "notes": "wrk -t1 -c32 POST; paced asyncio client for the fixed-rate p99; registry not running "
+                     "(tickets carry grid_code, so no geocoding is needed)"}

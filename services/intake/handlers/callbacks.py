@@ -1,0 +1,115 @@
+"""Status pushes back to the 12345 hotline: queued in the ticket's transaction, delivered in order, retried."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.intake import store
+from services.intake.domain import hotline
+from shared.db import UnitOfWork
+from shared.events.ticket import TicketClosed, TicketEvaluated, TicketEvent, TicketReopened, TicketResolved
+
+log = logging.getLogger(__name__)
+# What a merged ticket's reporter hears of its master (合并办理: every reporter gets the outcome).
+_SHARED_OUTCOMES = (TicketResolved, TicketClosed, TicketEvaluated, TicketReopened)
+Send = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    interval: float = 0.5
+    backoff: timedelta = timedelta(seconds=2)
+    max_attempts: int = 12
+
+
+async def enqueue_callbacks(uow: UnitOfWork, row: store.TicketRow, events: list[TicketEvent], *,
+                            now: datetime) -> None:
+    """Queue one callback per event the hotline hears of, for this ticket and tickets merged into it."""
+    heard = [event for event in events if type(event) in hotline.CALLBACK_STATUS]
+    if not heard:
+        return
+    if row.hotline_client and row.external_id:
+        for event in heard:
+            await _queue(uow, row, event, now=now)
+    if any(isinstance(event, _SHARED_OUTCOMES) for event in heard):
+        for merged in await store.merged_into(uow, row.id):
+            if merged.hotline_client and merged.external_id:
+                for event in heard:
+                    if isinstance(event, _SHARED_OUTCOMES):
+                        await _queue(uow, merged, event, now=now, master=row)
+
+
+async def _queue(uow: UnitOfWork, row: store.TicketRow, event: TicketEvent, *, now: datetime,
+                 master: store.TicketRow | None = None) -> None:
+    assert row.hotline_client and row.external_id
+    sequence = await store.next_callback_sequence(uow, row.id)
+    payload = hotline.callback_for(event, order_no=row.external_id, result=(master or row).result,
+                                   sequence=sequence)
+    assert payload is not None
+    if master is not None:
+        payload.update(ticket_id=row.id, master_ticket_id=master.id)
+    uow.session.add(store.HotlineCallback(
+        client_id=row.hotline_client, ticket_id=row.id, order_no=row.external_id, sequence=sequence,
+        kind=payload["kind"], payload=payload, next_attempt_at=now, created_at=now,
+    ))
+    await uow.session.flush()
+
+
+async def deliver_due(uow: UnitOfWork, send: Send, *, now: datetime, decrypt: Callable[[str], str],
+                      policy: CallbackPolicy = CallbackPolicy()) -> int:
+    """Try every ticket's first pending callback that is due; returns how many were delivered."""
+    delivered = 0
+    integrations = {row.client_id: row for row in await store.hotline_integrations(uow)}
+    for callback in await store.pending_callbacks(uow):
+        if store.aware(callback.next_attempt_at) > now:
+            continue
+        integration = integrations.get(callback.client_id)
+        if integration is None or not integration.callback_url:
+            _failed(callback, "no callback URL configured", now=now, policy=policy, final=True)
+            continue
+        delivered += await _attempt(callback, send, url=integration.callback_url,
+                                    secret=decrypt(integration.secret_encrypted), now=now, policy=policy)
+    await uow.commit()
+    return delivered
+
+
+async def _attempt(callback: store.HotlineCallback, send: Send, *, url: str, secret: str, now: datetime,
+                   policy: CallbackPolicy) -> int:
+    body = hotline.encode_body(callback.payload)
+    headers = hotline.signed_headers(secret, body, client_id=callback.client_id, now=now,
+                                     nonce=secrets.token_hex(12))
+    try:
+        status = await send(url, body, headers)
+    except Exception as error:  # network failures are retried, never raised
+        _failed(callback, f"{type(error).__name__}: {error}", now=now, policy=policy)
+        return 0
+    if 200 <= status < 300:
+        callback.status, callback.delivered_at, callback.attempts = "delivered", now, callback.attempts + 1
+        return 1
+    _failed(callback, f"HTTP {status}", now=now, policy=policy)
+    return 0
+
+
+def _failed(callback: store.HotlineCallback, error: str, *, now: datetime, policy: CallbackPolicy,
+            final: bool = False) -> None:
+    callback.attempts += 1
+    callback.last_error = error
+    if final or hotline.gives_up(callback.attempts, max_attempts=policy.max_attempts):
+        callback.status = "failed"
+        log.warning("hotline callback %s for %s given up: %s", callback.id, callback.ticket_id, error)
+        return
+    callback.next_attempt_at = hotline.next_attempt_at(callback.attempts, now=now, base=policy.backoff)
+
+
+def log_entry(row: store.HotlineCallback) -> dict[str, Any]:
+    return {
+        "id": row.id, "ticket_id": row.ticket_id, "order_no": row.order_no, "sequence": row.sequence,
+        "kind": row.kind, "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
+        "next_attempt_at": store.aware(row.next_attempt_at), "delivered_at": store.aware(row.delivered_at),
+        "payload": row.payload,
+    }
