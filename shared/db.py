@@ -7,7 +7,7 @@ message ids (inbox) are written in one transaction.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -147,6 +147,8 @@ class UnitOfWork:
         self.db = db
         self.session: AsyncSession = db.sessions()
         self.envelope: Envelope | None = None
+        self.scratch: dict[str, Any] = {}
+        self.before_commit: list[Callable[["UnitOfWork"], Awaitable[None]]] = []
         self._rows: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> "UnitOfWork":
@@ -187,7 +189,21 @@ class UnitOfWork:
                 self.db.inbox.insert(), [{"event_id": i, "consumer": consumer, "handled_at": now} for i in event_ids]
             )
 
+    def once_before_commit(self, name: str, hook: Callable[["UnitOfWork"], Awaitable[None]]) -> dict[str, Any]:
+        """Register ``hook`` once per transaction under ``name``; returns a per-name scratch dict to accumulate into.
+
+        Handlers of a consumed batch share one transaction, so work merged here is written once per batch.
+        """
+        if name not in self.scratch:
+            self.scratch[name] = {}
+            self.before_commit.append(hook)
+        scratch: dict[str, Any] = self.scratch[name]
+        return scratch
+
     async def commit(self) -> None:
+        for hook in self.before_commit:
+            await hook(self)
+        self.before_commit, self.scratch = [], {}
         if self._rows:
             await self.session.execute(self.db.outbox.insert(), self._rows)
         await self.session.commit()

@@ -59,6 +59,7 @@ class Consumer:
         self.group_id = f"gridgov-{subscription.name}"
         self.kafka: AIOKafkaConsumer | None = None
         self.handled = 0
+        self._pending_commit: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
@@ -76,6 +77,8 @@ class Consumer:
         self.kafka.assign([TopicPartition(t, p) for t in names for p in sorted(self.kafka.partitions_for_topic(t) or ())])
 
     async def stop(self) -> None:
+        if self._pending_commit is not None:
+            await asyncio.gather(self._pending_commit, return_exceptions=True)
         if self.kafka is not None:
             await self.kafka.stop()
 
@@ -97,8 +100,14 @@ class Consumer:
                 if reason:
                     outcome.dead.append((record, reason))
         await self._dead_letter(outcome.dead)
+        await self._commit_offsets({tp: OffsetAndMetadata(recs[-1].offset + 1, "") for tp, recs in batch.items()})
+
+    async def _commit_offsets(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        """Commit in the background: the inbox already makes a lost commit harmless, so don't wait on the broker."""
         assert self.kafka is not None
-        await self.kafka.commit({tp: OffsetAndMetadata(recs[-1].offset + 1, "") for tp, recs in batch.items()})
+        if self._pending_commit is not None:
+            await asyncio.gather(self._pending_commit, return_exceptions=True)
+        self._pending_commit = asyncio.ensure_future(self.kafka.commit(offsets))
 
     def _decode_all(self, records: list[ConsumerRecord]) -> tuple[list[tuple[ConsumerRecord, Envelope]], _Outcome]:
         decoded, outcome = [], _Outcome()
