@@ -121,6 +121,19 @@ def migrate(service: str) -> None:
     console.print(f"{service}: schema up to date")
 
 
+@app.command("make-migration")
+def make_migration(service: str, message: Annotated[str, typer.Option("-m", help="what changed")]) -> None:
+    """Developers: write a new Alembic revision for the difference between the models and the newest revision."""
+    import tempfile
+
+    from shared.migrations import autogenerate
+
+    metadata = app_factory(service)(_settings(service)).state.runtime.metadata
+    with tempfile.TemporaryDirectory() as tmp:
+        autogenerate(f"sqlite:///{tmp}/scratch.db", service=service, metadata=metadata, message=message)
+    console.print(f"{service}: new revision written under services/{service}/migrations/versions/")
+
+
 @outbox_app.command("redrive")
 def outbox_redrive(
     service: Annotated[list[str], typer.Option(help="service(s) whose outbox to republish; default all")] = [],  # noqa: B006

@@ -23,11 +23,19 @@ COLORS = {"broker": "white", "registry": "cyan", "intake": "green", "routing": "
 class Supervisor:
     """Starts children, pipes their output with a prefix, stops them all on Ctrl-C."""
 
-    def __init__(self, console: Console, *, var_dir: Path) -> None:
+    def __init__(self, console: Console, *, var_dir: Path, quiet: bool = False) -> None:
         self.console = console
+        self.quiet = quiet
         self.var_dir = var_dir
         self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.ports: dict[str, int] = {}
         self.broker: EmbeddedBroker | None = None
+
+    def kill(self, name: str) -> None:
+        """kill -9 one service (chaos tests)."""
+        process = self.children[name]
+        process.send_signal(signal.SIGKILL)
+        process.wait()
 
     def start_broker(self, port: int) -> str:
         self.broker = EmbeddedBroker(port=port, log_path=self.var_dir / "broker.log").start()
@@ -35,6 +43,8 @@ class Supervisor:
         return self.broker.url
 
     def start_service(self, name: str, env: dict[str, str]) -> None:
+        merged = {**os.environ, **env}
+        self.ports[name] = int(merged.get(f"GRIDGOV_{name.upper()}_PORT") or settings_for(name).port)
         process = subprocess.Popen([sys.executable, "-m", "gridgov", "serve", name], env={**os.environ, **env},
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.children[name] = process
@@ -44,13 +54,14 @@ class Supervisor:
         assert process.stdout is not None
         for raw in process.stdout:
             line = raw.decode(errors="replace").rstrip()
-            self.console.print(f"[{COLORS.get(name, 'white')}]{name:>10}[/] | {line}", markup=True, highlight=False,
-                               soft_wrap=True)
+            if not self.quiet:
+                self.console.print(f"[{COLORS.get(name, 'white')}]{name:>10}[/] | {line}", markup=True,
+                                   highlight=False, soft_wrap=True)
 
-    def wait_healthy(self, names: tuple[str, ...] = NAMES, *, timeout: float = 90.0) -> None:
+    def wait_healthy(self, names: tuple[str, ...] = NAMES, *, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         for name in names:
-            url = f"http://127.0.0.1:{settings_for(name).port}/healthz"
+            url = f"http://127.0.0.1:{self.ports[name]}/healthz"
             while True:
                 self._check_alive(name)
                 try:

@@ -46,6 +46,7 @@ class TicketRow(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-
     rating: str | None = Field(default=None, max_length=10)
     result: str = ""
     self_resolved: bool = False
+    media_url: str | None = Field(default=None, max_length=1000)
     hotline_client: str | None = Field(default=None, max_length=64)
     machine: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
@@ -152,6 +153,27 @@ async def list_tickets(uow: UnitOfWork, *, prefix: str, limit: int, cursor: str 
     if cursor:
         query = query.where(TicketRow.id < cursor)
     query = query.order_by(TicketRow.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    return list((await uow.session.execute(query)).scalars())
+
+
+async def open311_requests(
+    uow: UnitOfWork, *, prefix: str, ids: tuple[str, ...], categories: tuple[str, ...], states: list[str],
+    since: datetime | None, until: datetime | None, limit: int,
+) -> list[TicketRow]:
+    """GeoReport ``GET requests``: ids override every other filter; newest first."""
+    query = select(TicketRow).where(TicketRow.jurisdiction.startswith(prefix))  # type: ignore[attr-defined]
+    if ids:
+        query = query.where(TicketRow.id.in_(ids))  # type: ignore[attr-defined]
+    else:
+        if categories:
+            query = query.where(TicketRow.category.in_(categories))  # type: ignore[attr-defined]
+        if states:
+            query = query.where(TicketRow.state.in_(states))  # type: ignore[attr-defined]
+        if since is not None:
+            query = query.where(TicketRow.created_at >= utc(since))
+        if until is not None:
+            query = query.where(TicketRow.created_at <= utc(until))
+    query = query.order_by(TicketRow.created_at.desc()).limit(limit)  # type: ignore[attr-defined]
     return list((await uow.session.execute(query)).scalars())
 
 

@@ -24,7 +24,8 @@ class UnknownTicket(LookupError):
 async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor: str, now: datetime,
                         reporter_encrypted: str | None = None, reporter_masked: dict[str, str] | None = None,
                         idempotency_key: str | None = None, geocode_pending: bool = False,
-                        hotline_client: str | None = None, commit: bool = True) -> store.TicketRow:
+                        hotline_client: str | None = None, media_url: str | None = None,
+                        commit: bool = True) -> store.TicketRow:
     """Accept one ticket: row, idempotency record and TicketReceived in one transaction."""
     if idempotency_key:
         existing = await store.find_idempotent(uow, caller=actor, key=idempotency_key)
@@ -40,7 +41,7 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
         lat=new.location.lat if new.location else None, address=new.address, description=new.description,
         reporter_encrypted=reporter_encrypted, reporter_masked=reporter_masked, external_id=new.external_id,
         geocode_pending=geocode_pending, created_by=actor, created_at=now, updated_at=now,
-        self_resolved=new.self_resolved, hotline_client=hotline_client,
+        self_resolved=new.self_resolved, hotline_client=hotline_client, media_url=media_url,
     )
     uow.session.add(row)
     if idempotency_key:
