@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from gridgov.services import NAMES, UnknownService, app_factory, settings_for
+from gridgov.services import NAMES, UnknownService, app_factory, metadata_for, settings_for
 
 app = typer.Typer(help="gridgov: event-driven grid-based social governance backend.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Outbox maintenance.", no_args_is_help=True)
@@ -64,9 +64,13 @@ def relay(service: str) -> None:
     """Run only the outbox relay of one service (when it is deployed apart from the API)."""
     from shared.runtime import ServiceRuntime
 
+    from shared import telemetry
+
     settings = _settings(service)
-    create_app = app_factory(service)
-    metadata = create_app(settings).state.runtime.metadata
+    metadata = metadata_for(service)
+    common = settings.common
+    telemetry.configure(f"{service}-relay", exporter=common.otel_exporter, level=common.log_level,
+                        json_logs=common.log_json)
 
     async def _run() -> None:
         runtime = ServiceRuntime(settings, metadata=metadata, replicate_credentials=False)
@@ -87,7 +91,7 @@ def scheduler() -> None:
     from shared.db import Database, make_engine
 
     settings = _settings("escalation")
-    metadata = app_factory("escalation")(settings).state.runtime.metadata
+    metadata = metadata_for("escalation")
 
     async def _run() -> None:
         db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata,
@@ -109,7 +113,7 @@ def migrate(service: str) -> None:
     from shared.migrations import migrate as run_migrations
 
     settings = _settings(service)
-    metadata = app_factory(service)(settings).state.runtime.metadata
+    metadata = metadata_for(service)
 
     async def _run() -> None:
         db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata, service=service,
@@ -128,7 +132,7 @@ def make_migration(service: str, message: Annotated[str, typer.Option("-m", help
 
     from shared.migrations import autogenerate
 
-    metadata = app_factory(service)(_settings(service)).state.runtime.metadata
+    metadata = metadata_for(service)
     with tempfile.TemporaryDirectory() as tmp:
         autogenerate(f"sqlite:///{tmp}/scratch.db", service=service, metadata=metadata, message=message)
     console.print(f"{service}: new revision written under services/{service}/migrations/versions/")
@@ -154,7 +158,7 @@ def outbox_redrive(
 
     async def _run(name: str) -> int:
         settings = _settings(name)
-        metadata = app_factory(name)(settings).state.runtime.metadata
+        metadata = metadata_for(name)
         db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata, service=name, district=settings.common.district_code)
         try:
             return await redrive(db, since=moment)
@@ -225,6 +229,43 @@ def seed(
     from gridgov.demo import seed_demo
 
     seed_demo(console, var_dir=var_dir, env=dict(os.environ), district=district, grids=grids)
+
+
+@app.command("import")
+def import_command(
+    kind: Annotated[str, typer.Argument(help="people | places")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or GBK) or XLSX")],
+    scope: Annotated[str, typer.Option(help="jurisdiction the rows must lie in")] = "",
+) -> None:
+    """Import people or places into the registry; bad rows are reported with their reason, good rows kept."""
+    from datetime import UTC
+
+    from services.registry.handlers.people import PiiKeys
+    from services.registry.importer import import_file
+    from shared.db import Database, make_engine
+    from shared.migrations import migrate as run_migrations
+
+    if kind not in ("people", "places"):
+        _fail("kind must be 'people' or 'places'")
+    settings = _settings("registry")
+    common = settings.common
+
+    async def _run():  # noqa: ANN202
+        db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata_for("registry"),
+                      service="registry", district=common.district_code, topic_prefix=common.topic_prefix)
+        await run_migrations(db, service="registry")
+        try:
+            return await import_file(db, path, kind=kind, scope=scope or common.district_code,
+                                     keys=PiiKeys.from_secret(common.secret_key, common.pii_key), now=datetime.now(UTC))
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(_run())
+    console.print(f"{len(report.accepted)} of {report.total} rows imported, {len(report.errors)} refused")
+    for error in report.errors[:50]:
+        console.print(f"  row {error.row}: {error.reason} ({error.error})", highlight=False)
+    if report.errors:
+        raise typer.Exit(code=1)
 
 
 @app.command()

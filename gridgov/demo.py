@@ -35,12 +35,12 @@ def seed_demo(console: Console, *, var_dir: Path, env: dict[str, str], district:
 
 
 async def _seed(console: Console, *, env: dict[str, str], district: str, grids: int) -> dict[str, Any]:
-    from services.registry.app import create_app
+    from gridgov.services import metadata_for
     from services.registry.settings import Settings
 
     overrides = {"database_url": env["GRIDGOV_REGISTRY_DATABASE_URL"]} if "GRIDGOV_REGISTRY_DATABASE_URL" in env else {}
     settings = Settings(**overrides)
-    metadata = create_app(settings).state.runtime.metadata
+    metadata = metadata_for("registry")
     db = Database(make_engine(settings.database_url, schema=settings.database_schema), metadata, service="registry", district=district,
                   topic_prefix=settings.common.topic_prefix)
     await migrate(db, service="registry")

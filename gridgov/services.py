@@ -18,6 +18,14 @@ def settings_for(name: str, **overrides: Any) -> Any:
     return module.Settings(**overrides)
 
 
+def metadata_for(name: str) -> Any:
+    """The service's own MetaData (its tables plus outbox, inbox and credentials), without building an app."""
+    _check(name)
+    store = importlib.import_module(f"services.{name}.store")
+    base = getattr(store, "Base", None) or getattr(store, "IntakeModel")
+    return base.metadata
+
+
 def app_factory(name: str) -> Any:
     _check(name)
     return importlib.import_module(f"services.{name}.app").create_app

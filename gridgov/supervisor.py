@@ -52,11 +52,16 @@ class Supervisor:
 
     def _pipe(self, name: str, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
+        log_file = open(self.var_dir / f"{name}.log", "a", encoding="utf-8") if self.quiet else None
         for raw in process.stdout:
             line = raw.decode(errors="replace").rstrip()
-            if not self.quiet:
+            if log_file is not None:
+                log_file.write(line + "\n")
+            else:
                 self.console.print(f"[{COLORS.get(name, 'white')}]{name:>10}[/] | {line}", markup=True,
                                    highlight=False, soft_wrap=True)
+        if log_file is not None:
+            log_file.close()
 
     def wait_healthy(self, names: tuple[str, ...] = NAMES, *, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout

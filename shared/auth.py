@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -122,6 +123,7 @@ def _sign(body: str, secret_key: str) -> str:
 async def store_credential(uow: UnitOfWork, event: CredentialIssued) -> None:
     """Upsert one replicated credential (the handler of CredentialIssued in every service)."""
     table = uow.db.metadata.tables["credentials"]
+    _forget(uow.db, event.key_id)
     await uow.session.execute(delete(table).where(table.c.key_id == event.key_id))
     await uow.session.execute(table.insert().values(
         key_id=event.key_id, kind=event.kind, secret_hash=event.secret_hash, scope=event.scope,
@@ -137,13 +139,37 @@ async def on_credential_issued(event: CredentialIssued, uow: UnitOfWork) -> None
 async def on_credential_revoked(event: CredentialRevoked, uow: UnitOfWork) -> None:
     """Replicate a revocation: the key stops working at once."""
     table = uow.db.metadata.tables["credentials"]
+    _forget(uow.db, event.key_id)
     await uow.session.execute(table.update().where(table.c.key_id == event.key_id).values(revoked=1))
 
 
 CREDENTIAL_HANDLERS: dict[Any, Any] = {CredentialIssued: on_credential_issued, CredentialRevoked: on_credential_revoked}
 
 
+CACHE_SECONDS = 5.0
+
+
+def _forget(db: Database, key_id: str) -> None:
+    cache = db.cache.get("credentials", {})
+    for kind in ("api_key", "operator"):
+        cache.pop((key_id, kind), None)
+
+
 async def lookup(db: Database, key_id: str, *, kind: str) -> dict[str, Any] | None:
+    """One credential, cached for a few seconds (a revocation takes effect within CACHE_SECONDS)."""
+    cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = db.cache.setdefault("credentials", {})
+    now = time.monotonic()
+    hit = cache.get((key_id, kind))
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    row = await _lookup(db, key_id, kind=kind)
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[(key_id, kind)] = (now + CACHE_SECONDS, row)
+    return row
+
+
+async def _lookup(db: Database, key_id: str, *, kind: str) -> dict[str, Any] | None:
     table = db.metadata.tables["credentials"]
     async with db.engine.connect() as connection:
         row = (await connection.execute(select(table).where(table.c.key_id == key_id, table.c.kind == kind))).mappings().first()

@@ -104,6 +104,14 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # Let SQLAlchemy, not the driver, open transactions, so that "begin" below is the real BEGIN.
+        dbapi_connection.isolation_level = None
+
+    @sa_event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # A read-then-write transaction that started deferred fails with "database is locked" when another
+        # writer commits in between (busy_timeout cannot help); taking the write lock up front avoids it.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -132,6 +140,7 @@ class Database:
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self.on_commit: list[Callable[[], None]] = []
+        self.cache: dict[str, Any] = {}
 
     def uow(self) -> "UnitOfWork":
         return UnitOfWork(self)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from services.analytics import store
+from services.analytics import batch, store
 from services.analytics.domain.facts import TicketFact, apply
 from services.analytics.domain.readmodel import deltas, local_day
 from services.analytics.domain.warning import (
@@ -32,16 +32,16 @@ SPIKE = SpikeParams()
 
 
 async def on_ticket_event(event: TicketEvent, uow: UnitOfWork) -> None:
-    """Fold a ticket event into its fact and add the counter deltas; on receipt, look for repeats and spikes."""
-    old = await store.get_fact(uow, event.ticket_id)
+    """Fold a ticket event into its fact and the batch's counter deltas; on receipt, look for repeats and spikes."""
+    old = await batch.get_fact(uow, event.ticket_id)
     new = apply(old, event)
-    klass = await store.community_class(uow, new.jurisdiction)
+    klass = await batch.community_class(uow, new.jurisdiction)
     if klass is not None and klass != new.community_class:
         new = replace(new, community_class=klass)
     if isinstance(event, TicketReceived) and new.category:
         new = await _watch_repeats(uow, new)
-    await store.save_fact(uow, new)
-    await store.add_counters(uow, deltas(old, new))
+    batch.save_fact(uow, new)
+    batch.add_counters(uow, deltas(old, new))
     if isinstance(event, TicketReceived) and new.category:
         await _watch_spikes(uow, new)
 
@@ -53,7 +53,7 @@ def _complaint(fact: TicketFact) -> Complaint:
 
 async def _watch_repeats(uow: UnitOfWork, fact: TicketFact) -> TicketFact:
     assert fact.received_at is not None
-    recent = await store.recent_complaints(uow, area=fact.jurisdiction[:12], category=fact.category,
+    recent = await batch.recent_complaints(uow, area=fact.jurisdiction[:12], category=fact.category,
                                            since=fact.received_at - REPEAT_WINDOW)
     complaint = _complaint(fact)
     cluster = repeat_cluster(complaint, recent, window=CLUSTER_WINDOW)
@@ -67,7 +67,7 @@ async def _watch_spikes(uow: UnitOfWork, fact: TicketFact) -> None:
     assert fact.received_at is not None
     day = local_day(fact.received_at)
     for area in sorted({fact.jurisdiction[:n] for n in (12, 15) if len(fact.jurisdiction) >= n}):
-        series = await store.read_series(uow, prefix=area, period="day", dim="category", value=fact.category,
+        series = await batch.read_series(uow, prefix=area, period="day", dim="category", value=fact.category,
                                          since=day - timedelta(days=SPIKE.window_days), until=day)
         history = [series.get(day - timedelta(days=d), {}).get("received", 0)
                    for d in range(SPIKE.window_days, 0, -1)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
+
 from services.analytics.domain.ring import LiveItem, Ring
 from shared.bus.envelope import Envelope
 from shared.events.alert import AlertRaised
@@ -56,19 +58,32 @@ def payload_of(envelope: Envelope) -> dict[str, Any]:
     }
 
 
+def frame(item: LiveItem) -> str:
+    """One Server-Sent Events frame: ``id`` (sequence), ``event`` (ticket|alert), ``data`` (JSON)."""
+    kind = "alert" if item.payload.get("type") == "raised" else "ticket"
+    return f"id: {item.seq}\nevent: {kind}\ndata: {orjson.dumps(item.payload).decode()}\n\n"
+
+
 class LiveHub:
     """One per process. Writers append; each SSE client waits for news and reads the ring after its last id."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self.ring = Ring(capacity)
         self._news = asyncio.Event()
+        self._frames: dict[int, str] = {}
 
     def publish(self, envelope: Envelope) -> LiveItem | None:
         item = self.ring.append(envelope.id, envelope.jurisdiction, payload_of(envelope))
         if item is not None:
+            self._frames[item.seq] = frame(item)
+            self._frames.pop(item.seq - self.ring.capacity, None)
             news, self._news = self._news, asyncio.Event()
             news.set()
         return item
+
+    def frame(self, item: LiveItem) -> str:
+        """The SSE frame of an item, encoded once for all clients."""
+        return self._frames.get(item.seq) or frame(item)
 
     async def wait(self, after: int, *, prefix: str, timeout: float) -> list[LiveItem]:
         """Items after ``after`` under ``prefix``; waits up to ``timeout`` s for some when there are none yet."""

@@ -102,17 +102,24 @@ def fact_from_json(data: Mapping[str, Any]) -> TicketFact:
 
 
 async def get_fact(uow: UnitOfWork, ticket_id: str) -> TicketFact | None:
-    row = await uow.session.get(FactRow, ticket_id)
-    return fact_from_json(row.data) if row else None
+    table = FactRow.__table__
+    data = (await uow.session.execute(select(table.c.data).where(table.c.ticket_id == ticket_id))).scalar()
+    return fact_from_json(data) if data is not None else None
 
 
-async def save_fact(uow: UnitOfWork, fact: TicketFact) -> None:
-    row = await uow.session.get(FactRow, fact.ticket_id)
-    row = row or FactRow(ticket_id=fact.ticket_id, jurisdiction=fact.jurisdiction)
-    row.jurisdiction, row.category, row.received_at = fact.jurisdiction, fact.category, fact.received_at
-    row.data = fact_to_json(fact)
-    uow.session.add(row)
-    await uow.session.flush()
+async def upsert_facts(uow: UnitOfWork, facts: Iterable[TicketFact]) -> None:
+    """Insert or replace facts in one bulk statement."""
+    rows = [{"ticket_id": f.ticket_id, "jurisdiction": f.jurisdiction, "category": f.category,
+             "received_at": f.received_at, "data": fact_to_json(f)} for f in facts]
+    if not rows:
+        return
+    table = FactRow.__table__
+    statement = _dialect(uow).insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.ticket_id],
+        set_={name: statement.excluded[name] for name in ("jurisdiction", "category", "received_at", "data")},
+    )
+    await uow.session.execute(statement, rows)
 
 
 async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
@@ -124,10 +131,13 @@ async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since:
                       r.data.get("lon"), r.data.get("lat")) for r in rows]
 
 
+def _dialect(uow: UnitOfWork) -> Any:
+    return postgresql if uow.db.engine.dialect.name == "postgresql" else sqlite
+
+
 def _upsert(uow: UnitOfWork) -> Any:
     table = CounterRow.__table__
-    dialect = postgresql if uow.db.engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = _dialect(uow).insert(table)
     return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
         set_={"amount": table.c.amount + statement.excluded.amount},
@@ -135,7 +145,7 @@ def _upsert(uow: UnitOfWork) -> Any:
 
 
 async def add_counters(uow: UnitOfWork, deltas: Mapping[BucketKey, Counter]) -> None:
-    """Add counter deltas in the handler's transaction (insert or increment)."""
+    """Add counter deltas in one bulk statement (insert or increment); keys must be distinct."""
     rows = [
         {"prefix": k.prefix, "dim": k.dim, "period": k.period, "start": k.start, "value": k.value,
          "name": name, "amount": amount}

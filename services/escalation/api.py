@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
 from services.escalation import handlers
-from services.escalation.deps import CallerDep, DatabaseDep, Principal, SettingsDep
+from services.escalation.deps import CallerDep, DatabaseDep, Principal, SettingsDep, WorkPeriodsDep
 from services.escalation.domain.clock import Clock
 from services.escalation.domain.ladder import InvalidLadder, ladder_to_dict
 from shared.codes import InvalidCode, validate_code
@@ -74,7 +74,7 @@ class LadderRead(BaseModel):
 
 @router.get("/calendar/deadline", response_model=DeadlineRead)
 async def get_deadline(
-    caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
+    caller: CallerDep, db: DatabaseDep, settings: SettingsDep, periods: WorkPeriodsDep,
     start: str = Query(description="ISO 8601 with an offset, e.g. 2026-09-30T16:00:00+08:00"),
     amount: float = Query(ge=0, le=10000),
     unit: Literal["working_hours", "working_days", "hours"] = Query(),
@@ -85,7 +85,8 @@ async def get_deadline(
     _require_related(caller.scope, district)
     begin = _parse_start(start)
     try:
-        due = await handlers.deadline(db, start=begin, amount=amount, unit=unit, district=district)
+        due = await handlers.deadline(db, start=begin, amount=amount, unit=unit, district=district,
+                                      periods=periods)
     except CalendarError as error:
         raise Invalid(str(error), extra={"errors": [{"field": "amount", "message": str(error)}]}) from None
     return DeadlineRead(deadline=due, start=begin, amount=amount, unit=unit, jurisdiction=district)
@@ -102,21 +103,21 @@ async def get_overrides(caller: CallerDep, db: DatabaseDep, settings: SettingsDe
 
 @router.put("/calendar/overrides/{day}", response_model=OverridesRead)
 async def put_override(day: date, update: OverrideUpdate, caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
-                       jurisdiction: str | None = Query(default=None)) -> OverridesRead:
+                       periods: WorkPeriodsDep, jurisdiction: str | None = Query(default=None)) -> OverridesRead:
     """Declare a day off (typhoon, local holiday) or an extra working day; running deadlines move with it."""
     district = _admin_district(caller, jurisdiction or settings.common.district_code)
     overrides = await handlers.set_override(db, day, working=update.working, district=district, note=update.note,
-                                            now=datetime.now(UTC))
+                                            now=datetime.now(UTC), periods=periods)
     return OverridesRead(district=district, overrides=overrides)
 
 
 @router.delete("/calendar/overrides/{day}", response_model=OverridesRead)
 async def delete_override(day: date, caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
-                          jurisdiction: str | None = Query(default=None)) -> OverridesRead:
+                          periods: WorkPeriodsDep, jurisdiction: str | None = Query(default=None)) -> OverridesRead:
     """Withdraw a district decision: the official calendar applies to that day again."""
     district = _admin_district(caller, jurisdiction or settings.common.district_code)
     overrides = await handlers.set_override(db, day, working=None, district=district, note="",
-                                            now=datetime.now(UTC))
+                                            now=datetime.now(UTC), periods=periods)
     return OverridesRead(district=district, overrides=overrides)
 
 
@@ -142,13 +143,14 @@ async def get_ladder(caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
 
 
 @router.put("/ladder", response_model=LadderRead)
-async def put_ladder(caller: CallerDep, db: DatabaseDep, settings: SettingsDep,
+async def put_ladder(caller: CallerDep, db: DatabaseDep, settings: SettingsDep, periods: WorkPeriodsDep,
                      body: Annotated[dict[str, Any], Body(examples=[_LADDER_EXAMPLE])],
                      jurisdiction: str | None = Query(default=None)) -> LadderRead:
     """Replace the district's ladder; 422 lists every problem of an invalid one."""
     district = _admin_district(caller, jurisdiction or settings.common.district_code)
     try:
-        ladder = await handlers.upload_ladder(db, body, district=district, actor=caller.key_id, now=datetime.now(UTC))
+        ladder = await handlers.upload_ladder(db, body, district=district, actor=caller.key_id, now=datetime.now(UTC),
+                                             periods=periods)
     except InvalidLadder as error:
         raise Invalid(f"the ladder has {len(error.problems)} problem(s)", extra={"problems": error.problems}) from None
     data = ladder_to_dict(ladder)

@@ -1,11 +1,10 @@
-"""Escalation's reactions to ticket events, its timer firing and its commands (ladder upload, deadline)."""
+"""Escalation's reactions to ticket events and its commands (ladder upload, calendar overrides, deadline)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from services.escalation import store
@@ -13,9 +12,11 @@ from services.escalation.domain.clock import recalculate
 from services.escalation.domain.ladder import Ladder, default_ladder, ladder_to_dict, parse_ladder
 from services.escalation.domain.lifecycle import Context, Track, apply, complaint_place, new_track
 from services.escalation.domain.policy import PolicyBook, PolicyVersions, book_from_items
-from services.escalation.domain.timers import Timer, fire_timer, plan_timers
+from services.escalation.domain.timers import plan_timers
 from services.escalation.domain.triggers import ImmediateRules
+from services.escalation.domain.workhours import WorkPeriods
 from shared import codes
+from shared.bus.consumer import Handler
 from shared.db import Database, UnitOfWork
 from shared.events.ticket import (
     TicketClosed,
@@ -57,9 +58,9 @@ def policies(version: str | None = None) -> PolicyVersions:
     return PolicyVersions([current] if started is current else [current, started], current=current.version)
 
 
-async def calendar_for(uow: UnitOfWork, district: str) -> WorkCalendar:
-    """The district's working calendar: the official one plus its own overrides."""
-    return WorkCalendar(overrides=await store.overrides_of(uow, district))
+async def calendar_for(uow: UnitOfWork, district: str, *, periods: WorkPeriods) -> WorkCalendar:
+    """The district's working calendar: its working hours on the official days, plus its own overrides."""
+    return WorkCalendar(work_periods=periods, overrides=await store.overrides_of(uow, district))
 
 
 async def ladder_for(uow: UnitOfWork, district: str) -> Ladder:
@@ -67,13 +68,13 @@ async def ladder_for(uow: UnitOfWork, district: str) -> Ladder:
     return parse_ladder(row.rules, version=row.version) if row else default_ladder()
 
 
-async def on_ticket_event(event: TicketEvent, uow: UnitOfWork) -> None:
+async def on_ticket_event(event: TicketEvent, uow: UnitOfWork, *, periods: WorkPeriods) -> None:
     """Move the ticket's clocks, re-arm their timers and publish any immediate escalation."""
     track = await store.get_track(uow, event.ticket_id)
     versions = policies(track.policy_version if track else None)
     track = track or new_track(event, policy_version=versions.current)
     district = codes.district_of(event.jurisdiction or track.jurisdiction)
-    calendar, ladder = await calendar_for(uow, district), await ladder_for(uow, district)
+    calendar, ladder = await calendar_for(uow, district, periods=periods), await ladder_for(uow, district)
     if isinstance(event, TicketReceived) and complaint_place(event):
         await store.record_complaint(uow, ticket_id=event.ticket_id, place=complaint_place(event),
                                      category=event.category, at=event.occurred_at)
@@ -93,52 +94,25 @@ async def _similar(uow: UnitOfWork, track: Track, *, event: TicketEvent) -> int:
                                      at=event.occurred_at, window=RULES.repeat_window)
 
 
-async def fire_due_timers(db: Database, *, now: datetime, limit: int = 100) -> int:
-    """Fire up to ``limit`` due timers in one transaction (events via the outbox); returns how many were claimed."""
-    async with db.uow() as uow:
-        timers = await store.claim_due_timers(uow, now=now, limit=limit, claim=uuid.uuid4().hex)
-        settings: dict[str, tuple[WorkCalendar, Ladder]] = {}
-        for timer in timers:
-            events = await _fire(uow, timer, now=now, settings=settings)
-            for produced in events:
-                uow.publish(produced, key=produced.ticket_id, jurisdiction=produced.jurisdiction)
-            await store.finish_timer(uow, timer, fired=bool(events), now=now)
-        await uow.commit()
-    return len(timers)
-
-
-async def _fire(uow: UnitOfWork, timer: Timer, *, now: datetime,
-                settings: dict[str, tuple[WorkCalendar, Ladder]]) -> list[TicketEvent]:
-    track = await store.get_track(uow, timer.ticket_id)
-    clock = next((c for c in track.clocks if c.seq == timer.clock_seq), None) if track else None
-    if track is None or clock is None:
-        return []
-    district = codes.district_of(clock.jurisdiction)
-    if district not in settings:
-        settings[district] = (await calendar_for(uow, district), await ladder_for(uow, district))
-    calendar, ladder = settings[district]
-    return fire_timer(timer, clock, calendar=calendar, ladder=ladder, now=now)
-
-
-async def upload_ladder(db: Database, data: Mapping[str, Any], *, district: str, actor: str,
-                        now: datetime) -> Ladder:
+async def upload_ladder(db: Database, data: Mapping[str, Any], *, district: str, actor: str, now: datetime,
+                        periods: WorkPeriods) -> Ladder:
     """Validate and store a district's ladder, then re-arm the timers of its running clocks."""
     parse_ladder(data)  # raises InvalidLadder listing every problem
     async with db.uow() as uow:
         version = await store.put_ladder(uow, district=district, rules=dict(data), actor=actor, now=now)
         ladder = parse_ladder(data, version=version)
-        await _refresh_running(uow, district, calendar=await calendar_for(uow, district), ladder=ladder,
+        await _refresh_running(uow, district, calendar=await calendar_for(uow, district, periods=periods), ladder=ladder,
                                now=now, note=f"ladder v{version}")
         await uow.commit()
     return ladder
 
 
 async def set_override(db: Database, day: date, *, working: bool | None, district: str, note: str,
-                       now: datetime) -> dict[date, bool]:
+                       now: datetime, periods: WorkPeriods) -> dict[date, bool]:
     """Declare (or with ``working=None`` withdraw) a district working-day decision; running deadlines follow."""
     async with db.uow() as uow:
         await store.put_override(uow, district=district, day=day, working=working, note=note)
-        calendar = await calendar_for(uow, district)
+        calendar = await calendar_for(uow, district, periods=periods)
         label = "working day" if working else "day off" if working is False else "official calendar"
         await _refresh_running(uow, district, calendar=calendar, ladder=await ladder_for(uow, district), now=now,
                                note=f"{day.isoformat()}: {label} {note}".strip())
@@ -170,10 +144,11 @@ async def read_ladder(db: Database, *, district: str) -> dict[str, Any]:
         return ladder_to_dict(await ladder_for(uow, district))
 
 
-async def deadline(db: Database, *, start: datetime, amount: float, unit: str, district: str) -> datetime:
+async def deadline(db: Database, *, start: datetime, amount: float, unit: str, district: str,
+                   periods: WorkPeriods) -> datetime:
     """The deadline every time limit of ``district`` uses (ARCHITECTURE.md "Working-time arithmetic")."""
     async with db.uow() as uow:
-        calendar = await calendar_for(uow, district)
+        calendar = await calendar_for(uow, district, periods=periods)
     return calendar.add(start, amount, unit)
 
 
@@ -184,11 +159,13 @@ async def clock_history(db: Database, ticket_id: str) -> tuple[Track, list[dict[
         return (track, await store.timers_of(uow, ticket_id)) if track else None
 
 
-SUBSCRIPTIONS: dict[Any, Any] = {
-    cls: on_ticket_event
-    for cls in (
-        TicketReceived, TicketRouted, TicketSigned, TicketResolved, TicketVerified, TicketReopened, TicketSuspended,
-        TicketResumed, TicketExtended, TicketEvaluated, TicketReturned, TicketReportedUp, TicketClosed,
-        TicketNotAccepted, TicketMerged,
-    )
-}
+HANDLED = (
+    TicketReceived, TicketRouted, TicketSigned, TicketResolved, TicketVerified, TicketReopened, TicketSuspended,
+    TicketResumed, TicketExtended, TicketEvaluated, TicketReturned, TicketReportedUp, TicketClosed,
+    TicketNotAccepted, TicketMerged,
+)
+
+
+def subscriptions(*, periods: WorkPeriods) -> dict[Any, Handler]:
+    """The ticket events escalation reacts to, bound to this deployment's working hours."""
+    return {cls: partial(on_ticket_event, periods=periods) for cls in HANDLED}

@@ -7,8 +7,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from services.escalation.handlers import fire_due_timers
+from services.escalation.domain.workhours import WorkPeriods
+from services.escalation.firing import fire_due_timers
 from shared.db import Database
+from shared.workcal import DEFAULT_PERIODS
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +19,12 @@ def system_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def run_scheduler(db: Database, *, now: Callable[[], datetime] = system_now, interval: float = 1.0,
-                        batch: int = 100) -> None:
+async def run_scheduler(db: Database, *, periods: WorkPeriods = DEFAULT_PERIODS,
+                        now: Callable[[], datetime] = system_now, interval: float = 1.0, batch: int = 100) -> None:
     """Fire due timers forever; a full batch is followed at once by the next, otherwise wait ``interval``."""
     while True:
         try:
-            claimed = await fire_due_timers(db, now=now(), limit=batch)
+            claimed = await fire_due_timers(db, now=now(), periods=periods, limit=batch)
         except Exception:  # a bad batch must not stop the ladder for every other ticket
             log.exception("firing due timers failed; retrying in %.1f s", interval)
             claimed = 0

@@ -163,18 +163,35 @@ async def claim_due_timers(uow: UnitOfWork, *, now: datetime, limit: int, claim:
     if is_postgres(uow.db.engine):
         keys = keys.with_for_update(skip_locked=True)
     # SQLite: the UPDATE takes the database write lock, held until commit, so claims never overlap.
-    key_columns = tuple_(table.c.ticket_id, table.c.clock_seq, table.c.step)
-    await uow.session.execute(update(table).where(due, key_columns.in_(keys)).values(claim=claim))
-    rows = (await uow.session.execute(select(table).where(table.c.claim == claim, table.c.status == "pending")
-                                      .order_by(table.c.fire_at))).mappings().all()
-    return [Timer(r["ticket_id"], r["clock_seq"], r["clock"], r["step"], aware(r["fire_at"])) for r in rows]
+    rows = (await uow.session.execute(
+        update(table).where(due, _keys(table).in_(keys)).values(claim=claim)
+        .returning(table.c.ticket_id, table.c.clock_seq, table.c.clock, table.c.step, table.c.fire_at)
+    )).all()
+    timers = [Timer(ticket_id, seq, clock, step, aware(fire_at)) for ticket_id, seq, clock, step, fire_at in rows]
+    return sorted(timers, key=lambda timer: timer.fire_at)
 
 
-async def finish_timer(uow: UnitOfWork, timer: Timer, *, fired: bool, now: datetime) -> None:
+async def finish_claimed(uow: UnitOfWork, *, claim: str, skipped: list[Timer], now: datetime) -> None:
+    """Mark this transaction's claimed timers fired, except ``skipped`` (their clock moved on)."""
     table = TimerRow.__table__
-    await uow.session.execute(update(table).where(
-        table.c.ticket_id == timer.ticket_id, table.c.clock_seq == timer.clock_seq, table.c.step == timer.step,
-    ).values(status="fired" if fired else "skipped", fired_at=utc(now)))
+    mine = and_(table.c.claim == claim, table.c.status == "pending")
+    if skipped:
+        await uow.session.execute(update(table).where(mine, _keys(table).in_([t.identity for t in skipped]))
+                                  .values(status="skipped", fired_at=utc(now)))
+    await uow.session.execute(update(table).where(mine).values(status="fired", fired_at=utc(now)))
+
+
+async def clocks_of(uow: UnitOfWork, keys: set[tuple[str, int]]) -> dict[tuple[str, int], Clock]:
+    """The clocks with these (ticket_id, seq) keys, in one query."""
+    if not keys:
+        return {}
+    table = ClockRow.__table__
+    rows = await uow.session.execute(select(table).where(tuple_(table.c.ticket_id, table.c.seq).in_(sorted(keys))))
+    return {(row.ticket_id, row.seq): _clock(row) for row in rows}
+
+
+def _keys(table: Any) -> Any:
+    return tuple_(table.c.ticket_id, table.c.clock_seq, table.c.step)
 
 
 async def timers_of(uow: UnitOfWork, ticket_id: str) -> list[dict[str, Any]]:
@@ -252,7 +269,8 @@ def _clock_values(clock: Clock) -> dict[str, Any]:
     }
 
 
-def _clock(row: ClockRow) -> Clock:
+def _clock(row: Any) -> Clock:
+    """A clock from its row (an ORM ``ClockRow`` or a Core row of ``clocks``)."""
     return Clock(
         ticket_id=row.ticket_id, seq=row.seq, kind=row.kind, unit_code=row.unit_code,  # type: ignore[arg-type]
         level=row.level, jurisdiction=row.jurisdiction,  # type: ignore[arg-type]

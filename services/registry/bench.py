@@ -75,14 +75,14 @@ async def _prepare_db(url: str, district: SyntheticDistrict) -> str:
         for rows, model in ((division_rows(district.divisions, now=now), store.DivisionRow),
                             (grid_rows(district.grids, now=now), store.GridRow)):
             for start in range(0, len(rows), 5_000):
-                await uow.session.execute(model.__table__.insert(), rows[start:start + 5_000])  # type: ignore[attr-defined]
+                await uow.session.execute(model.__table__.insert(), rows[start:start + 5_000])
         await store_credential(uow, event)
         await uow.commit()
     await db.dispose()
     return key
 
 
-async def api_batch(url: str, common: CommonSettings, key: str, points: np.ndarray) -> dict[str, float]:
+async def api_batch(url: str, common: CommonSettings, *, key: str, points: np.ndarray) -> dict[str, float]:
     """POST /api/v1/geocode in batches of 10,000 through the ASGI app in this process."""
     from services.registry.app import create_app
     from services.registry.settings import Settings
@@ -103,7 +103,7 @@ async def api_batch(url: str, common: CommonSettings, key: str, points: np.ndarr
     return {"points": len(points), "batch_size": BATCH, "seconds": elapsed, "points_per_s": len(points) / elapsed}
 
 
-def _serve(url: str, common: CommonSettings, port: int) -> subprocess.Popen[bytes]:
+def _serve(url: str, common: CommonSettings, *, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "GRIDGOV_REGISTRY_DATABASE_URL": url, "GRIDGOV_BROKER_URL": common.broker_url,
            "GRIDGOV_TOPIC_PREFIX": common.topic_prefix, "GRIDGOV_LOG_LEVEL": "WARNING", "GRIDGOV_LOG_JSON": "false"}
     command = [sys.executable, "-m", "uvicorn", "--factory", "services.registry.app:create_app", "--port", str(port),
@@ -111,10 +111,10 @@ def _serve(url: str, common: CommonSettings, port: int) -> subprocess.Popen[byte
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def http_single(url: str, common: CommonSettings, key: str, points: np.ndarray) -> dict[str, float]:
+def http_single(url: str, common: CommonSettings, *, key: str, points: np.ndarray) -> dict[str, float]:
     """Sequential GET /api/v1/geocode?lon=&lat= over HTTP keep-alive to a separate registry process."""
     port = free_port()
-    process = _serve(url, common, port)
+    process = _serve(url, common, port=port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=120) as client:
             _wait_ready(client)
@@ -159,9 +159,9 @@ def run_geocode_bench(grids: int = 100_000, *, points: int = 200_000, requests: 
         url = f"sqlite+aiosqlite:///{tmp}/registry.db"
         key = asyncio.run(_prepare_db(url, district))
         say("batch API in process …")
-        figures["api_batch"] = asyncio.run(api_batch(url, common, key, sample))
+        figures["api_batch"] = asyncio.run(api_batch(url, common, key=key, points=sample))
         say(f"{requests:,} single requests over HTTP …")
-        figures["http_single"] = http_single(url, common, key, _points(requests, seed=7))
+        figures["http_single"] = http_single(url, common, key=key, points=_points(requests, seed=7))
     figures["batch_to_raw_ratio"] = figures["api_batch"]["points_per_s"] / figures["raw_strtree"]["points_per_s"]
     result = {"figures": figures, "targets": TARGETS}
     if write:

@@ -7,9 +7,11 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from rich.progress import Progress as RichProgress
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import Database
@@ -48,7 +50,8 @@ def read_table(content: bytes, *, filename: str) -> list[dict[str, str]]:
             raise UnreadableFile(f"not an XLSX workbook: {error}") from None
         values = [list(row) for row in sheet.iter_rows(values_only=True)] if sheet is not None else []
         header = [str(cell or "").strip() for cell in (values[0] if values else [])]
-        return [normalise_row(dict(zip(header, row, strict=False))) for row in values[1:] if any(c is not None for c in row)]
+        filled = [row for row in values[1:] if any(cell is not None for cell in row)]
+        return [normalise_row(dict(zip(header, row, strict=False))) for row in filled]
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -88,3 +91,13 @@ async def _import_one(uow: Any, row: dict[str, str], *, kind: str, scope: str, l
         person = person_from_row(row, default_id=f"P{now:%Y%m%d%H%M%S}-{line}")
         return (await handlers.register_person(uow, person, keys=keys, now=now)).id
     return (await handlers.register_place(uow, place_from_row(row), now=now)).id
+
+
+async def import_file(db: Database, path: Path, *, kind: str, scope: str, keys: handlers.PiiKeys,
+                      now: datetime) -> ImportReport:
+    """The CLI form: read ``path`` and import it with a progress bar on the terminal."""
+    rows = read_table(path.read_bytes(), filename=path.name)
+    with RichProgress() as bar:
+        task = bar.add_task(f"importing {path.name}", total=len(rows))
+        return await import_rows(db, rows, kind=kind, scope=scope, now=now, keys=keys,
+                                 progress=lambda done, _total: bar.update(task, completed=done))

@@ -51,7 +51,7 @@ def _say(console: Any, message: str) -> None:
 
 
 async def _streets(uow: UnitOfWork, district: str) -> list[str]:
-    rows = await store.under(uow, store.DivisionRow, "code", district)
+    rows = await store.under(uow, store.DivisionRow, column="code", prefix=district)
     return [row.code for row in rows if row.level == "street"]
 
 

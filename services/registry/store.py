@@ -119,7 +119,7 @@ async def get(uow: UnitOfWork, model: type[Row], key: str) -> Row | None:
     return await uow.session.get(model, key)
 
 
-async def under(uow: UnitOfWork, model: type[Row], column: str, prefix: str, *, limit: int | None = None,
+async def under(uow: UnitOfWork, model: type[Row], *, prefix: str, column: str = "code", limit: int | None = None,
                 after: str | None = None, key: str = "code") -> list[Row]:
     """Rows whose ``column`` starts with ``prefix``, ordered by ``key``, keyset-paginated after ``after``."""
     query = select(model).where(getattr(model, column).startswith(prefix))
@@ -175,7 +175,7 @@ async def tree_for(uow: UnitOfWork, code: str) -> JurisdictionTree:
 
 async def district_tree(uow: UnitOfWork, district: str) -> JurisdictionTree:
     """Every division of a district, for checks that span communities (GeoJSON import)."""
-    return JurisdictionTree(division_of(row) for row in await under(uow, DivisionRow, "code", district[:6]))
+    return JurisdictionTree(division_of(row) for row in await under(uow, DivisionRow, prefix=district[:6]))
 
 
 async def claim_writer(uow: UnitOfWork) -> None:

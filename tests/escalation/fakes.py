@@ -13,6 +13,7 @@ from services.escalation.domain.policy import Limit, Policy, PolicyBook, PolicyV
 from services.escalation.domain.timers import Timer, fire_timer, plan_timers
 from shared.events.ticket import (
     Assignment,
+    ClockKind,
     TicketEvent,
     TicketReceived,
     TicketRouted,
@@ -35,7 +36,7 @@ TWO_HOURS, FIVE_DAYS, ONE_DAY = Limit(2, "working_hours"), Limit(5, "working_day
 
 def book(version: str = "v1", *, sign_off: Limit = TWO_HOURS, handling: Limit = FIVE_DAYS,
          verification: Limit = ONE_DAY) -> PolicyBook:
-    limits = {"sign_off": sign_off, "handling": handling, "verification": verification}
+    limits: dict[ClockKind, Limit] = {"sign_off": sign_off, "handling": handling, "verification": verification}
     return PolicyBook(version, {CATEGORY: Policy(CATEGORY, "normal", limits)})
 
 

@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from services.escalation import handlers, store
 from services.escalation.app import create_app
+from services.escalation.firing import fire_due_timers
 from services.escalation.settings import Settings
 from shared.db import Database
 from shared.events.ticket import TicketEvent
+from shared.workcal import DEFAULT_PERIODS
 from tests.escalation.fakes import TICKET
 
 
@@ -28,8 +30,13 @@ def service_app(**kwargs: Any) -> Any:
 async def handle(db: Database, *events: TicketEvent) -> None:
     for ticket_event in events:
         async with db.uow() as uow:
-            await handlers.on_ticket_event(ticket_event, uow)
+            await handlers.on_ticket_event(ticket_event, uow, periods=DEFAULT_PERIODS)
             await uow.commit()
+
+
+async def fire(db: Database, *, now: datetime, limit: int = 100) -> int:
+    """One scheduler pass at ``now`` with the default working hours; how many timers it claimed."""
+    return await fire_due_timers(db, now=now, periods=DEFAULT_PERIODS, limit=limit)
 
 
 async def published(db: Database, ce_type_suffix: str = "") -> list[dict[str, Any]]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.escalation.handlers import fire_due_timers
 from shared.events.ticket import TicketSigned, TicketSuspended
 from tests.builders import issue_key
 from tests.escalation.fakes import TICKET, UNIT, at, event, received, routed
-from tests.escalation.service import handle, service_app, service_settings
+from tests.escalation.service import fire, handle, service_app, service_settings
 from tests.harness import running_service
 
 DEADLINE = "/api/v1/calendar/deadline"
@@ -75,7 +74,7 @@ async def test_clock_history_lists_fired_steps(database, common):
     async with running_service(service_app(), service_settings(common, target), target) as (app, client):
         db = app.state.db
         await handle(db, routed(at(11, 24, 9)))
-        await fire_due_timers(db, now=at(11, 24, 10, 45))
+        await fire(db, now=at(11, 24, 10, 45))
         key = {"X-API-Key": await issue_key(db, scope="330903")}
         (clock,) = (await client.get(f"/api/v1/clocks/{TICKET}", headers=key)).json()["clocks"]
         assert [(t["step"], t["status"]) for t in clock["timers"]] == [

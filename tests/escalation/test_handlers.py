@@ -6,11 +6,11 @@ import asyncio
 from collections import Counter
 from datetime import datetime
 
-from services.escalation import handlers, store
+from services.escalation import store
 from shared.events.ticket import TicketEvaluated, TicketResumed, TicketSigned, TicketSuspended
 from shared.taxonomy import load_taxonomy
 from tests.escalation.fakes import GRID, TICKET, UNIT, at, event, received, routed
-from tests.escalation.service import handle, pending_timers, published, service_app, service_settings
+from tests.escalation.service import fire, handle, pending_timers, published, service_app, service_settings
 from tests.harness import running_service, wait_for
 
 CATEGORY = "01010101"  # 邻里纠纷: sign-off 2 working hours, handling 7 working days
@@ -40,9 +40,9 @@ async def test_due_timers_fire_once_through_the_outbox(database, common):
     async with running_service(service_app(), service_settings(common, target), target) as (app, _):
         db = app.state.db
         await handle(db, received(at(9, 30, 15)), routed(at(9, 30, 16)))
-        assert await handlers.fire_due_timers(db, now=at(10, 7, 23)) == 2
-        assert await handlers.fire_due_timers(db, now=at(10, 8, 9)) == 1
-        assert await handlers.fire_due_timers(db, now=at(10, 8, 9)) == 0
+        assert await fire(db, now=at(10, 7, 23)) == 2
+        assert await fire(db, now=at(10, 8, 9)) == 1
+        assert await fire(db, now=at(10, 8, 9)) == 0
         reminded = await published(db, "reminded.v1")
         assert [r["percent"] for r in reminded] == [50, 75, 100]
         overdue = await published(db, "overdue.v1")
@@ -57,7 +57,7 @@ async def test_concurrent_schedulers_never_fire_a_timer_twice(database, common):
         tickets = [f"330903-20261124-{n:06d}" for n in range(1, 7)]
         for ticket_id in tickets:
             await handle(db, routed(at(11, 24, 9), ticket_id=ticket_id))
-        claimed = await asyncio.gather(*[handlers.fire_due_timers(db, now=at(11, 24, 10, 45), limit=2) for _ in range(8)])
+        claimed = await asyncio.gather(*[fire(db, now=at(11, 24, 10, 45), limit=2) for _ in range(8)])
         assert sum(claimed) == 12  # 6 tickets x (notice-50, notice-75)
         counts = Counter((r["ticket_id"], r["percent"]) for r in await published(db, "reminded.v1"))
         assert set(counts.values()) == {1} and len(counts) == 12
@@ -71,7 +71,7 @@ async def test_suspension_disarms_and_resumption_rearms_timers_later(database, c
         before = {step: fire_at for seq, step, fire_at in await pending_timers(db) if seq == 2}
         await handle(db, event(TicketSuspended, at(11, 24, 10), reason="等待鉴定", actor="w"))
         assert await pending_timers(db) == []
-        assert await handlers.fire_due_timers(db, now=at(12, 31)) == 0
+        assert await fire(db, now=at(12, 31)) == 0
         await handle(db, event(TicketResumed, at(11, 24, 11), actor="w"))
         after = {step: fire_at for seq, step, fire_at in await pending_timers(db) if seq == 2}
         # 7 working days from 11-24 end 12-03 17:30; one paused working hour moves that to 12-04 09:30.

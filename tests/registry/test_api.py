@@ -160,3 +160,37 @@ async def test_units_follow_the_code_convention(registry):
     wrong = await client.post("/api/v1/units", json={"division_code": "330903001", "function": "police"},
                               headers=headers)
     assert wrong.status_code == 422
+
+
+async def test_tree_nests_divisions_and_grids(registry):
+    headers = await registry.key()
+    await _tree(registry, headers)
+    tree = (await registry.client.get("/api/v1/tree", headers=headers)).json()["items"]
+    district = tree[0]
+    assert district["code"] == "330903" and [s["code"] for s in district["children"]] == ["330903001", "330903002"]
+    community = district["children"][0]["children"][0]
+    assert community["children"][0] == {"code": "330903001001001", "name": "网格001001", "level": "grid",
+                                        "kind": "comprehensive", "children": []}
+
+
+async def test_grid_with_people_cannot_be_removed_but_an_empty_one_can(registry):
+    headers = await registry.key()
+    await _tree(registry, headers)
+    client = registry.client
+    person = {"name": "张三", "id_number": VALID_ID, "kind": "registered", "grid_code": "330903001001001"}
+    assert (await client.post("/api/v1/people", json=person, headers=headers)).status_code == 201
+    busy = await client.delete("/api/v1/grids/330903001001001", headers=headers)
+    assert busy.status_code == 409
+    assert (await client.delete("/api/v1/grids/330903002001001", headers=headers)).status_code == 204
+    assert (await client.get("/api/v1/grids/330903002001001", headers=headers)).status_code == 404
+    gone = await client.get("/api/v1/geocode", params={"lon": 122.205, "lat": 29.705}, headers=headers)
+    assert gone.json() == {"inside": False}
+
+
+async def test_community_without_grid_is_reported_uncovered(registry):
+    headers = await registry.key()
+    await _tree(registry, headers)
+    await registry.client.post("/api/v1/divisions", json={"code": "330903002002", "name": "塘头社区",
+                                                          "kind": "community"}, headers=headers)
+    report = (await registry.client.get("/api/v1/coverage", headers=headers)).json()
+    assert report["uncovered_communities"] == ["330903002002"]

@@ -57,8 +57,8 @@ async def test_xlsx_places_import_checks_capacity_codes_and_credit_codes(registr
     sheet.append(["kind", "编号", "名称", "网格编码", "用途", "容纳人数", "部件编码", "权属单位", "经度", "纬度",
                   "统一社会信用代码"])
     sheet.append(["楼栋", "B1", "滨港1号楼", "330903001001001", "rental", 40, None, None, None, None, None])
-    sheet.append(["部件", None, "消火栓", "330903001001001", None, None, "3309030110000001", "330903-fire", 122.1, 29.7, None])
-    sheet.append(["部件", None, "坏编码", "330903001001001", None, None, "33090301100001", "330903-fire", 122.1, 29.7, None])
+    for name, code in (("消火栓", "3309030110000001"), ("坏编码", "33090301100001")):
+        sheet.append(["部件", None, name, "330903001001001", None, None, code, "330903-fire", 122.1, 29.7, None])
     sheet.append(["企业", "O1", "普陀远洋渔业有限公司", "330903001001001", None, None, None, None, None, None,
                   "91330903MA2A1B3C5C"])
     sheet.append(["楼栋", "B2", "东港1号楼", "330903009001001", "residential", 10, None, None, None, None, None])
@@ -100,3 +100,17 @@ async def test_geojson_grid_import_reports_per_feature(registry):
     vessel = await registry.client.post("/api/v1/geocode", json={"points": [{"vessel_id": "浙普渔12345"}]},
                                         headers=headers)
     assert vessel.json()["results"][0]["grid_code"] == "330903001001901"
+
+
+async def test_cli_file_import_reports_rows_like_the_api(registry, tmp_path):
+    from datetime import UTC, datetime
+
+    from services.registry.importer import import_file
+
+    await _tree(registry, await registry.key())
+    path = tmp_path / "people.csv"
+    path.write_text(f"姓名,身份证号,类型,网格编码\n张三,{VALID_ID},户籍,330903001001001\n李四,123,户籍,330903001001001\n",
+                    encoding="utf-8")
+    report = await import_file(registry.app.state.db, path, kind="people", scope="330903",
+                               keys=registry.app.state.pii_keys, now=datetime.now(UTC))
+    assert (report.total, len(report.accepted), [e.row for e in report.errors]) == (2, 1, [3])

@@ -73,7 +73,9 @@ async def test_coverage_endpoint_lists_vacancies_and_check_raises_alerts(registr
     await registry.seed()
     headers = await registry.key()
     client = registry.client
-    issues = (await client.get("/api/v1/coverage", headers=headers)).json()["items"]
+    report = (await client.get("/api/v1/coverage", headers=headers)).json()
+    issues = report["items"]
+    assert report["uncovered_communities"] == []
     assert {(i["kind"], i["subject"]) for i in issues} >= {("grid_without_worker", NO_WORKER_GRID),
                                                           ("worker_overloaded", "GW-OVERLOAD")}
     street = await registry.key("330903001")
@@ -87,3 +89,18 @@ async def test_viewer_cannot_run_checks(registry):
     viewer = await registry.key(roles=["viewer"])
     response = await registry.client.post("/api/v1/coverage/checks", headers=viewer)
     assert response.status_code == 403
+
+
+async def test_synthetic_seed_builds_the_requested_number_of_grids_with_units(registry):
+    from datetime import UTC, datetime
+
+    from services.registry.seeding import seed_district
+
+    result = await seed_district(registry.app.state.db, grids=450, now=datetime.now(UTC))
+    assert result["grids"] == 450 and result["streets"] == ["330903001"]
+    registry.app.state.geocoders.invalidate()
+    headers = await registry.key()
+    units = (await registry.client.get("/api/v1/units", params={"jurisdiction": "330903001"}, headers=headers)).json()
+    assert {"330903001-enforcement", "330903001001-community"} <= {u["code"] for u in units["items"]}
+    found = await registry.client.get("/api/v1/geocode", params={"lon": 122.1001, "lat": 29.7001}, headers=headers)
+    assert found.json()["grid_code"] == "330903001001001"

@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -25,11 +26,13 @@ def _tree() -> JurisdictionTree:
 
 
 def _grid(code: str, box: tuple[float, float, float, float], **kw) -> Grid:
-    return Grid(code, f"网格{code[-3:]}", kw.pop("kind", "comprehensive"), kw.pop("grid_class", "C"), rectangle(*box), **kw)
+    kind, grid_class = kw.pop("kind", "comprehensive"), kw.pop("grid_class", "C")
+    return Grid(code, f"网格{code[-3:]}", kind, grid_class, rectangle(*box), **kw)
 
 
 def test_bow_tie_polygon_is_invalid_with_reason():
-    bow_tie = {"type": "Polygon", "coordinates": [[[122.1, 29.7], [122.2, 29.8], [122.2, 29.7], [122.1, 29.8], [122.1, 29.7]]]}
+    ring = [[122.1, 29.7], [122.2, 29.8], [122.2, 29.7], [122.1, 29.8], [122.1, 29.7]]
+    bow_tie = {"type": "Polygon", "coordinates": [ring]}
     with pytest.raises(InvalidPolygon, match="Self-intersection"):
         to_shape(bow_tie)
 
@@ -132,7 +135,7 @@ def test_full_team_needs_leader_and_four_officers():
     roles = ("leader", "supervisor", "manager", "information")
     grid = _grid("330903001001001", (122.1, 29.7, 122.11, 29.71), team=tuple(TeamMember(r, "王伟") for r in roles))
     assert not grid.has_full_team()
-    full = Grid(**{**{s: getattr(grid, s) for s in Grid.__slots__}, "team": (*grid.team, TeamMember("security", "李强"))})
+    full = dataclasses.replace(grid, team=(*grid.team, TeamMember("security", "李强")))
     assert full.has_full_team()
 
 

@@ -41,7 +41,8 @@ def test_valid_resident_id_is_compacted_and_upper_cased():
 
 @pytest.mark.parametrize(
     ("number", "reason"),
-    [("330903199001011235", "checksum"), ("3309031990010112", "length"), ("33090319901301123X", "format|birth|checksum")],
+    [("330903199001011235", "checksum"), ("3309031990010112", "length"),
+     ("33090319901301123X", "format|birth|checksum")],
 )
 def test_bad_resident_ids_name_what_is_wrong(number, reason):
     with pytest.raises(InvalidIdNumber, match=reason):

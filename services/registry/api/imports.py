@@ -23,7 +23,7 @@ async def _rows(upload: UploadFile) -> list[dict[str, str]]:
     return importer.read_table(content, filename=upload.filename or "upload.csv")
 
 
-async def _import(kind: Literal["people", "places"], upload: UploadFile, caller: CallerDep, db: DatabaseDep,
+async def _import(kind: Literal["people", "places"], upload: UploadFile, *, caller: CallerDep, db: DatabaseDep,
                   keys: PiiKeysDep) -> dict[str, Any]:
     caller.require_role("admin", "system", "grid_worker")
     report = await importer.import_rows(db, await _rows(upload), kind=kind, scope=caller.scope,
@@ -35,13 +35,13 @@ async def _import(kind: Literal["people", "places"], upload: UploadFile, caller:
 @router.post("/people/import")
 async def import_people(file: UploadFile, caller: CallerDep, db: DatabaseDep, keys: PiiKeysDep) -> dict[str, Any]:
     """Import people from CSV/XLSX; bad rows are reported with their row number and reason."""
-    return await _import("people", file, caller, db, keys)
+    return await _import("people", file, caller=caller, db=db, keys=keys)
 
 
 @router.post("/places/import")
 async def import_places(file: UploadFile, caller: CallerDep, db: DatabaseDep, keys: PiiKeysDep) -> dict[str, Any]:
     """Import buildings, components, key places and organisations from CSV/XLSX (column ``kind``)."""
-    return await _import("places", file, caller, db, keys)
+    return await _import("places", file, caller=caller, db=db, keys=keys)
 
 
 @router.post("/grids/import")

@@ -116,7 +116,7 @@ class PlaceRead(BaseModel):
     data: dict[str, Any]
 
 
-def person_read(row: store.PersonRow, *, now: datetime) -> PersonRead:
+def _person_read(row: store.PersonRow, *, now: datetime) -> PersonRead:
     person = handlers.residency_of(row)
     return PersonRead(id=row.id, kind=row.kind, grid_code=row.grid_code, building_id=row.building_id,
                       name=row.masked.get("name", ""), id_number=row.masked.get("id_number", ""),
@@ -125,7 +125,7 @@ def person_read(row: store.PersonRow, *, now: datetime) -> PersonRead:
                       needs_verification=is_expired(person, now=now))
 
 
-def place_domain(body: BuildingCreate | ComponentCreate | KeyPlaceCreate | OrganisationCreate) -> handlers.Place:
+def _place_domain(body: BuildingCreate | ComponentCreate | KeyPlaceCreate | OrganisationCreate) -> handlers.Place:
     fields = body.model_dump(exclude={"kind"})
     if isinstance(body, BuildingCreate):
         return Building(**fields)
@@ -136,7 +136,7 @@ def place_domain(body: BuildingCreate | ComponentCreate | KeyPlaceCreate | Organ
     return Organisation(**{**fields, "kind": fields.pop("organisation_kind")})
 
 
-async def _person_in_scope(db: DatabaseDep, caller: CallerDep, person_id: str) -> store.PersonRow:
+async def _person_in_scope(db: DatabaseDep, caller: CallerDep, *, person_id: str) -> store.PersonRow:
     async with db.uow() as uow:
         row = await store.get(uow, store.PersonRow, person_id)
     if row is None or not caller.can_see(row.grid_code):
@@ -153,7 +153,7 @@ async def register_person(body: PersonCreate, caller: CallerDep, db: DatabaseDep
     async with db.uow() as uow:
         row = await handlers.register_person(uow, body.domain(), keys=keys, now=now)
         await uow.commit()
-    return person_read(row, now=now)
+    return _person_read(row, now=now)
 
 
 @router.get("/people", response_model=PersonPage)
@@ -172,37 +172,38 @@ async def list_people(
             digest = pii.blind_index(value or "", key=keys.index)
             rows = await store.persons_by_index(uow, column=column, digest=digest, prefix=prefix)
         else:
-            rows = await store.under(uow, store.PersonRow, "grid_code", prefix, limit=limit + 1, after=cursor, key="id")
+            rows = await store.under(uow, store.PersonRow, column="grid_code", prefix=prefix, limit=limit + 1,
+                                     after=cursor, key="id")
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return PersonPage(items=[person_read(row, now=now) for row in rows[:limit]], next_cursor=next_cursor)
+    return PersonPage(items=[_person_read(row, now=now) for row in rows[:limit]], next_cursor=next_cursor)
 
 
 @router.get("/people/{person_id}", response_model=PersonRead)
 async def read_person(person_id: str, caller: CallerDep, db: DatabaseDep) -> PersonRead:
     """One person, masked."""
-    return person_read(await _person_in_scope(db, caller, person_id), now=datetime.now(UTC))
+    return _person_read(await _person_in_scope(db, caller, person_id=person_id), now=datetime.now(UTC))
 
 
 @router.post("/people/{person_id}/verification", response_model=PersonRead)
 async def confirm_residence(person_id: str, caller: CallerDep, db: DatabaseDep) -> PersonRead:
     """A grid worker confirmed the person still lives here; the validity restarts."""
     caller.require_role(*COLLECTORS)
-    row, now = await _person_in_scope(db, caller, person_id), datetime.now(UTC)
+    row, now = await _person_in_scope(db, caller, person_id=person_id), datetime.now(UTC)
     async with db.uow() as uow:
         row = await handlers.confirm_residence(uow, row, now=now)
         await uow.commit()
-    return person_read(row, now=now)
+    return _person_read(row, now=now)
 
 
 @router.post("/people/{person_id}/move-out", response_model=PersonRead)
 async def record_move_out(person_id: str, caller: CallerDep, db: DatabaseDep) -> PersonRead:
     """The person moved away: the record leaves every count (the Jianye fix)."""
     caller.require_role(*COLLECTORS)
-    row, now = await _person_in_scope(db, caller, person_id), datetime.now(UTC)
+    row, now = await _person_in_scope(db, caller, person_id=person_id), datetime.now(UTC)
     async with db.uow() as uow:
         row = await handlers.record_move_out(uow, row, now=now)
         await uow.commit()
-    return person_read(row, now=now)
+    return _person_read(row, now=now)
 
 
 @router.post("/places", status_code=201, response_model=PlaceRead)
@@ -211,7 +212,7 @@ async def register_place(body: PlaceCreate, caller: CallerDep, db: DatabaseDep) 
     caller.require_role(*COLLECTORS)
     caller.require_within(body.grid_code)
     async with db.uow() as uow:
-        row = await handlers.register_place(uow, place_domain(body), now=datetime.now(UTC))
+        row = await handlers.register_place(uow, _place_domain(body), now=datetime.now(UTC))
         await uow.commit()
     return PlaceRead.model_validate(row.model_dump())
 

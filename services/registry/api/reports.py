@@ -43,10 +43,12 @@ async def check_residency(caller: CallerDep, db: DatabaseDep, jurisdiction: Juri
 
 @router.get("/coverage")
 async def coverage(caller: CallerDep, db: DatabaseDep, jurisdiction: Jurisdiction = None) -> dict[str, Any]:
-    """Grids without a worker, overloaded workers and class-A grids without a full 1+4+X team."""
+    """Grids without a worker, overloaded workers, class-A grids without a full team, uncovered communities."""
     async with db.uow() as uow:
-        issues = await handlers.coverage_issues(uow, caller.narrow(jurisdiction))
-    return {"items": [asdict(issue) for issue in issues]}
+        prefix = caller.narrow(jurisdiction)
+        issues = await handlers.coverage_issues(uow, prefix)
+        bare = await handlers.uncovered(uow, prefix)
+    return {"items": [asdict(issue) for issue in issues], "uncovered_communities": bare}
 
 
 @router.post("/coverage/checks")

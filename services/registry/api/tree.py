@@ -106,7 +106,7 @@ async def list_divisions(caller: CallerDep, db: DatabaseDep, jurisdiction: CodeQ
                          level: Literal["district", "street", "community"] | None = None) -> dict[str, Any]:
     """Divisions under the caller's scope (or a narrower prefix)."""
     async with db.uow() as uow:
-        rows = await store.under(uow, store.DivisionRow, "code", caller.narrow(jurisdiction))
+        rows = await store.under(uow, store.DivisionRow, column="code", prefix=caller.narrow(jurisdiction))
     return {"items": [_division(row) for row in rows if level is None or row.level == level]}
 
 
@@ -120,7 +120,7 @@ async def read_division(code: str, caller: CallerDep, db: DatabaseDep) -> Divisi
     return _division(row)
 
 
-async def _save_division(body: DivisionCreate, caller: CallerDep, db: DatabaseDep, geocoders: GeocodersDep, *,
+async def _save_division(body: DivisionCreate, caller: CallerDep, *, db: DatabaseDep, geocoders: GeocodersDep,
                          create: bool) -> DivisionRead:
     caller.require_role(*WRITERS)
     caller.require_within(body.code)
@@ -136,14 +136,15 @@ async def _save_division(body: DivisionCreate, caller: CallerDep, db: DatabaseDe
 async def create_division(body: DivisionCreate, caller: CallerDep, db: DatabaseDep,
                           geocoders: GeocodersDep) -> DivisionRead:
     """Add a street/town or community/village under an existing parent."""
-    return await _save_division(body, caller, db, geocoders, create=True)
+    return await _save_division(body, caller, db=db, geocoders=geocoders, create=True)
 
 
 @router.put("/divisions/{code}", response_model=DivisionRead)
 async def replace_division(code: str, body: DivisionCreate, caller: CallerDep, db: DatabaseDep,
                            geocoders: GeocodersDep) -> DivisionRead:
     """Create or rename a division."""
-    return await _save_division(body.model_copy(update={"code": code}), caller, db, geocoders, create=False)
+    return await _save_division(body.model_copy(update={"code": code}), caller, db=db, geocoders=geocoders,
+                                create=False)
 
 
 @router.get("/tree")
@@ -151,8 +152,8 @@ async def read_tree(caller: CallerDep, db: DatabaseDep, jurisdiction: CodeQuery 
     """The nested tree under a prefix: divisions with their grids' codes and names."""
     prefix = caller.narrow(jurisdiction)
     async with db.uow() as uow:
-        divisions = await store.under(uow, store.DivisionRow, "code", prefix)
-        grids = await store.under(uow, store.GridRow, "code", prefix)
+        divisions = await store.under(uow, store.DivisionRow, column="code", prefix=prefix)
+        grids = await store.under(uow, store.GridRow, column="code", prefix=prefix)
     nodes: dict[str, dict[str, Any]] = {
         row.code: {"code": row.code, "name": row.name, "level": row.level, "children": []} for row in divisions}
     for row in grids:
@@ -170,7 +171,8 @@ async def list_grids(caller: CallerDep, db: DatabaseDep, jurisdiction: CodeQuery
                      cursor: str | None = None) -> GridPage:
     """Grids under a prefix, by code."""
     async with db.uow() as uow:
-        rows = await store.under(uow, store.GridRow, "code", caller.narrow(jurisdiction), limit=limit + 1, after=cursor)
+        rows = await store.under(uow, store.GridRow, prefix=caller.narrow(jurisdiction), limit=limit + 1,
+                                 after=cursor)
     items = [_grid(row) for row in rows[:limit] if kind is None or row.kind == kind]
     return GridPage(items=items, next_cursor=rows[limit - 1].code if len(rows) > limit else None)
 
@@ -185,7 +187,7 @@ async def read_grid(code: str, caller: CallerDep, db: DatabaseDep) -> GridRead:
     return _grid(row)
 
 
-async def _save_grid(body: GridCreate, caller: CallerDep, db: DatabaseDep, geocoders: GeocodersDep, *,
+async def _save_grid(body: GridCreate, caller: CallerDep, *, db: DatabaseDep, geocoders: GeocodersDep,
                      create: bool) -> GridRead:
     caller.require_role(*WRITERS)
     caller.require_within(body.code)
@@ -199,14 +201,14 @@ async def _save_grid(body: GridCreate, caller: CallerDep, db: DatabaseDep, geoco
 @router.post("/grids", status_code=201, response_model=GridRead)
 async def create_grid(body: GridCreate, caller: CallerDep, db: DatabaseDep, geocoders: GeocodersDep) -> GridRead:
     """Add a grid: valid polygon, known community, no overlap inside the community."""
-    return await _save_grid(body, caller, db, geocoders, create=True)
+    return await _save_grid(body, caller, db=db, geocoders=geocoders, create=True)
 
 
 @router.put("/grids/{code}", response_model=GridRead)
 async def replace_grid(code: str, body: GridCreate, caller: CallerDep, db: DatabaseDep,
                        geocoders: GeocodersDep) -> GridRead:
     """Create or replace a grid (polygon, class, workers, team)."""
-    return await _save_grid(body.model_copy(update={"code": code}), caller, db, geocoders, create=False)
+    return await _save_grid(body.model_copy(update={"code": code}), caller, db=db, geocoders=geocoders, create=False)
 
 
 @router.delete("/grids/{code}", status_code=204)
@@ -226,7 +228,7 @@ async def delete_grid(code: str, caller: CallerDep, db: DatabaseDep, geocoders: 
 async def list_units(caller: CallerDep, db: DatabaseDep, jurisdiction: CodeQuery = None) -> dict[str, Any]:
     """Handling units whose division lies under a prefix."""
     async with db.uow() as uow:
-        rows = await store.under(uow, store.UnitRow, "division_code", caller.narrow(jurisdiction))
+        rows = await store.under(uow, store.UnitRow, column="division_code", prefix=caller.narrow(jurisdiction))
     return {"items": [_unit(row) for row in rows]}
 
 

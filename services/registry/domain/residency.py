@@ -108,7 +108,8 @@ def anomaly_alerts(anomalies: Iterable[GridAnomaly], *, now: datetime) -> list[A
     return [
         AlertRaised(
             alert_id=f"residency-{a.grid_code}-{now:%Y%m%d}", occurred_at=now, jurisdiction=a.grid_code,
-            kind="residency_anomaly", title=f"网格 {a.grid_code} 实有人口数据异常：登记 {a.recorded} 人，核实在住 {a.live} 人",
+            kind="residency_anomaly",
+            title=f"网格 {a.grid_code} 实有人口数据异常：登记 {a.recorded} 人，核实在住 {a.live} 人",
             evidence={"reasons": list(a.reasons), "recorded": a.recorded, "live": a.live, "capacity": a.capacity,
                       "previous": a.previous},
         )

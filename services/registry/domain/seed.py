@@ -90,7 +90,7 @@ def _divisions() -> list[Division]:
     return divisions
 
 
-def _area_grids(code: str, name: str, grid_class: str, box: tuple[float, float, float, float]) -> list[Grid]:
+def _area_grids(code: str, name: str, *, grid_class: str, box: tuple[float, float, float, float]) -> list[Grid]:
     count = GRIDS_PER_CLASS[grid_class]
     rows, (west, south, east, north) = count // 2, box
     width, height = (east - west) / 2, (north - south) / rows
@@ -157,7 +157,7 @@ def putuo_district(*, now: datetime) -> SeedData:
     grids: list[Grid] = []
     for code, name, grid_class, _, box in _community_boxes():
         data.boundaries[code] = rectangle(*(round(v, 6) for v in box))
-        grids.extend(_area_grids(code, name, grid_class, box))
+        grids.extend(_area_grids(code, name, grid_class=grid_class, box=box))
     grids.extend(_sea_grids(rng))
     data.grids, data.workers = _staff(grids, rng)
     data.units = _units(tree)

@@ -33,6 +33,7 @@ class PiiKeys:
 
 
 def masked(person: Person) -> dict[str, str]:
+    """The display form of the personal fields: 张*, 330903********1234, 138****5678."""
     return {"name": pii.mask_name(person.name), "id_number": pii.mask_id_number(person.id_number),
             "phone": pii.mask_phone(person.phone) if person.phone else ""}
 

@@ -13,7 +13,8 @@ from services.registry.domain.places import Building
 from services.registry.domain.residency import (
     GridAnomaly, VerificationTask, anomaly_alerts, anomaly_report, live_counts, verification_tasks,
 )
-from services.registry.domain.tree import division_upserted
+from services.registry.domain.tree import JurisdictionTree, division_upserted
+from services.registry.domain.validation import uncovered_communities
 from services.registry.domain.grids import grid_upserted
 from services.registry.domain.units import unit_upserted
 from services.registry.handlers.people import residency_of
@@ -22,12 +23,13 @@ SNAPSHOT_KINDS = ("divisions", "grids", "units")
 
 
 async def _residents(uow: UnitOfWork, prefix: str) -> list[Any]:
-    return [residency_of(row) for row in await store.under(uow, store.PersonRow, "grid_code", prefix, key="id")]
+    rows = await store.under(uow, store.PersonRow, column="grid_code", prefix=prefix, key="id")
+    return [residency_of(row) for row in rows]
 
 
 async def pending_verifications(uow: UnitOfWork, prefix: str, *, now: datetime) -> list[VerificationTask]:
     """Expired 流动/境外 records under ``prefix``: each one a visit for the grid's worker."""
-    grids = await store.under(uow, store.GridRow, "code", prefix)
+    grids = await store.under(uow, store.GridRow, column="code", prefix=prefix)
     workers = {row.code: tuple(row.worker_ids) for row in grids}
     return verification_tasks(await _residents(uow, prefix), now=now, workers_by_grid=workers)
 
@@ -40,8 +42,8 @@ async def _buildings(uow: UnitOfWork, prefix: str) -> list[Building]:
 
 async def residency_anomalies(uow: UnitOfWork, prefix: str, *, now: datetime) -> list[GridAnomaly]:
     """Grids whose counts jump since the last check or exceed what their buildings hold."""
-    previous = {row.grid_code: row.live for row in await store.under(uow, store.CountSnapshotRow, "grid_code", prefix,
-                                                                       key="grid_code")}
+    counts = await store.under(uow, store.CountSnapshotRow, column="grid_code", prefix=prefix, key="grid_code")
+    previous = {row.grid_code: row.live for row in counts}
     return anomaly_report(await _residents(uow, prefix), await _buildings(uow, prefix), now=now, previous=previous)
 
 
@@ -61,7 +63,17 @@ async def check_residency(uow: UnitOfWork, prefix: str, *, now: datetime) -> lis
 
 async def coverage_issues(uow: UnitOfWork, prefix: str) -> list[CoverageIssue]:
     """Grids without a worker, overloaded workers, class-A grids without a full 1+4+X team."""
-    return coverage_report(store.grid_of(row) for row in await store.under(uow, store.GridRow, "code", prefix))
+    rows = await store.under(uow, store.GridRow, prefix=prefix)
+    return coverage_report(store.grid_of(row) for row in rows)
+
+
+async def uncovered(uow: UnitOfWork, prefix: str) -> list[str]:
+    """Communities under ``prefix`` that no grid covers, or whose recorded boundary the grids leave partly bare."""
+    divisions = await store.under(uow, store.DivisionRow, prefix=prefix[:6])
+    tree = JurisdictionTree(store.division_of(row) for row in divisions)
+    boundaries = {row.code: row.boundary for row in divisions if row.boundary and row.code.startswith(prefix)}
+    grids = [store.grid_of(row) for row in await store.under(uow, store.GridRow, prefix=prefix)]
+    return [code for code in uncovered_communities(tree, grids, boundaries=boundaries) if code.startswith(prefix)]
 
 
 async def check_coverage(uow: UnitOfWork, prefix: str, *, now: datetime) -> list[CoverageIssue]:
@@ -87,6 +99,6 @@ async def snapshot_page(uow: UnitOfWork, kind: str, *, prefix: str, after: str |
     position = await store.last_position(uow)
     model, column = {"divisions": (store.DivisionRow, "code"), "grids": (store.GridRow, "code"),
                      "units": (store.UnitRow, "division_code")}[kind]
-    rows: list[Any] = await store.under(uow, model, column, prefix, limit=limit + 1, after=after)
+    rows: list[Any] = await store.under(uow, model, column=column, prefix=prefix, limit=limit + 1, after=after)
     items = [_item(kind, row).model_dump(mode="json") for row in rows[:limit]]
     return items, (rows[limit - 1].code if len(rows) > limit else None), position

@@ -48,7 +48,7 @@ async def save_grid(uow: UnitOfWork, grid: Grid, *, now: datetime, create: bool)
         raise DuplicateCode(f"grid '{grid.code}' already exists")
     check_grid(grid, await store.tree_for(uow, grid.community_code))
     if grid.is_area and len(grid.code) == 15:
-        neighbours = await store.under(uow, store.GridRow, "community_code", grid.community_code)
+        neighbours = await store.under(uow, store.GridRow, column="community_code", prefix=grid.community_code)
         check_no_overlap(grid, [store.grid_of(row) for row in neighbours if len(row.code) == 15])
     row = existing or store.GridRow(code=grid.code, name=grid.name, kind=grid.kind, grid_class=grid.grid_class,
                                     community_code=grid.community_code, updated_at=now)
@@ -103,7 +103,7 @@ async def import_grid_collection(uow: UnitOfWork, collection: dict[str, Any], *,
                                  now: datetime) -> tuple[list[str], list[FeatureError]]:
     """Check every feature, save the good ones (each in a savepoint) and report the rest."""
     await store.claim_writer(uow)
-    existing = [store.grid_of(row) for row in await store.under(uow, store.GridRow, "code", scope[:6])]
+    existing = [store.grid_of(row) for row in await store.under(uow, store.GridRow, prefix=scope[:6])]
     report = import_grids(collection, tree=await store.district_tree(uow, scope), existing=existing, replace=replace)
     saved = []
     for grid in report.accepted:

@@ -1,0 +1,107 @@
+"""Per-transaction accumulation of facts and counter deltas, written once per consumed batch.
+
+The consumer handles a whole batch of events in one transaction. Instead of one counter upsert per bucket key
+per event (~180 rows each), handlers fold facts and deltas into a :class:`Pending` kept in the unit of work's
+scratch; one bulk upsert of facts and one of counters run just before the commit. Reads made by later events
+of the same batch (a ticket's fact, recent complaints, the day series of the spike test) see the pending state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from services.analytics import store
+from services.analytics.domain.facts import TicketFact
+from services.analytics.domain.measures import Counter, add
+from services.analytics.domain.readmodel import BucketKey, Dimension, Period
+from services.analytics.domain.warning import Complaint
+from shared.db import UnitOfWork
+
+SCRATCH = "analytics.readmodel"
+_UNKNOWN = object()
+
+
+@dataclass
+class Pending:
+    """Facts (latest per ticket; None when the ticket has none yet) and merged counter deltas of one transaction."""
+
+    facts: dict[str, TicketFact | None] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+    counters: dict[BucketKey, Counter] = field(default_factory=dict)
+    classes: dict[str, str | None] = field(default_factory=dict)
+
+
+def pending(uow: UnitOfWork) -> Pending:
+    """The transaction's pending state; registers the flush hook on first use."""
+    scratch = uow.once_before_commit(SCRATCH, flush)
+    state: Pending = scratch.setdefault("pending", Pending())
+    return state
+
+
+async def flush(uow: UnitOfWork) -> None:
+    """Write the pending facts and counters: one bulk upsert each."""
+    state: Pending | None = uow.scratch.get(SCRATCH, {}).get("pending")
+    if state is None:
+        return
+    facts = [fact for ticket_id in sorted(state.dirty) if (fact := state.facts[ticket_id]) is not None]
+    await store.upsert_facts(uow, facts)
+    await store.add_counters(uow, {key: state.counters[key] for key in sorted(state.counters) if state.counters[key]})
+
+
+async def get_fact(uow: UnitOfWork, ticket_id: str) -> TicketFact | None:
+    """The ticket's fact as of the previous event, pending or stored."""
+    state = pending(uow)
+    if ticket_id not in state.facts:
+        state.facts[ticket_id] = await store.get_fact(uow, ticket_id)
+    return state.facts[ticket_id]
+
+
+def save_fact(uow: UnitOfWork, fact: TicketFact) -> None:
+    state = pending(uow)
+    state.facts[fact.ticket_id] = fact
+    state.dirty.add(fact.ticket_id)
+
+
+def add_counters(uow: UnitOfWork, deltas: Mapping[BucketKey, Counter]) -> None:
+    """Merge one event's deltas into the batch's (names that cancel out are dropped)."""
+    counters = pending(uow).counters
+    for key, delta in deltas.items():
+        add(counters.setdefault(key, {}), delta)
+
+
+async def community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
+    """The community class of the code, looked up once per transaction and grid."""
+    classes = pending(uow).classes
+    area = jurisdiction[:15]
+    found = classes.get(area, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = classes[area] = await store.community_class(uow, jurisdiction)
+    return found  # type: ignore[return-value]
+
+
+async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
+    """Stored complaints overlaid with the ones received earlier in this batch."""
+    state = pending(uow)
+    stored = await store.recent_complaints(uow, area=area, category=category, since=since)
+    result = [c for c in stored if c.ticket_id not in state.dirty]
+    for ticket_id in sorted(state.dirty):
+        fact = state.facts[ticket_id]
+        if (fact is not None and fact.received_at is not None and fact.category == category
+                and fact.received_at >= since and fact.jurisdiction.startswith(area)):
+            result.append(Complaint(fact.ticket_id, fact.received_at, fact.category, fact.jurisdiction,
+                                    fact.lon, fact.lat))
+    return sorted(result, key=lambda c: (c.received_at, c.ticket_id))
+
+
+async def read_series(uow: UnitOfWork, *, prefix: str, period: Period, since: date, until: date,
+                      dim: Dimension = "all", value: str = "") -> dict[date, Counter]:
+    """Stored series plus the batch's pending deltas for the same buckets."""
+    series = await store.read_series(uow, prefix=prefix, period=period, since=since, until=until, dim=dim, value=value)
+    for key, delta in pending(uow).counters.items():
+        if (key.prefix, key.period, key.dim, key.value) == (prefix, period, dim, value) and since <= key.start <= until:
+            merged = add(series.setdefault(key.start, {}), delta)
+            if not merged:
+                series.pop(key.start)
+    return series
