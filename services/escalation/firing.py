@@ -35,7 +35,7 @@ async def fire_due_timers(db: Database, *, now: datetime, periods: WorkPeriods, 
             if not events:
                 skipped.append(timer)
         if timers:
-            await store.finish_claimed(uow, claim=claim, skipped=skipped, now=now)
+            await store.finish_claimed(uow, claim=claim, timers=timers, skipped=skipped, now=now)
         await uow.commit()
     return len(timers)
 

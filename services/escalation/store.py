@@ -156,25 +156,33 @@ async def replace_timers(uow: UnitOfWork, clock: Clock, *, planned: list[Timer])
 
 
 async def claim_due_timers(uow: UnitOfWork, *, now: datetime, limit: int, claim: str) -> list[Timer]:
-    """Claim up to ``limit`` due timers for this transaction: SKIP LOCKED on PostgreSQL, the write lock on SQLite."""
+    """Claim up to ``limit`` due timers for this transaction: SKIP LOCKED on PostgreSQL, the write lock on SQLite.
+
+    The claimed keys are joined back by primary key (``UPDATE … FROM due``): a row-value ``IN (subquery)``
+    makes PostgreSQL scan the whole table for every batch.
+    """
     table = TimerRow.__table__
-    due = and_(table.c.status == "pending", table.c.fire_at <= utc(now))
-    keys = select(table.c.ticket_id, table.c.clock_seq, table.c.step).where(due).order_by(table.c.fire_at).limit(limit)
+    due = (select(table.c.ticket_id, table.c.clock_seq, table.c.step)
+           .where(table.c.status == "pending", table.c.fire_at <= utc(now)).order_by(table.c.fire_at).limit(limit))
     if is_postgres(uow.db.engine):
-        keys = keys.with_for_update(skip_locked=True)
+        due = due.with_for_update(skip_locked=True)
     # SQLite: the UPDATE takes the database write lock, held until commit, so claims never overlap.
+    keys = due.cte("due")
     rows = (await uow.session.execute(
-        update(table).where(due, _keys(table).in_(keys)).values(claim=claim)
+        update(table).where(table.c.ticket_id == keys.c.ticket_id, table.c.clock_seq == keys.c.clock_seq,
+                            table.c.step == keys.c.step).values(claim=claim)
         .returning(table.c.ticket_id, table.c.clock_seq, table.c.clock, table.c.step, table.c.fire_at)
     )).all()
     timers = [Timer(ticket_id, seq, clock, step, aware(fire_at)) for ticket_id, seq, clock, step, fire_at in rows]
     return sorted(timers, key=lambda timer: timer.fire_at)
 
 
-async def finish_claimed(uow: UnitOfWork, *, claim: str, skipped: list[Timer], now: datetime) -> None:
-    """Mark this transaction's claimed timers fired, except ``skipped`` (their clock moved on)."""
+async def finish_claimed(uow: UnitOfWork, *, claim: str, timers: list[Timer], skipped: list[Timer],
+                         now: datetime) -> None:
+    """Mark this transaction's claimed ``timers`` fired, except ``skipped`` (their clock moved on)."""
     table = TimerRow.__table__
-    mine = and_(table.c.claim == claim, table.c.status == "pending")
+    tickets = sorted({timer.ticket_id for timer in timers})  # narrows by primary key; claim has no index
+    mine = and_(table.c.ticket_id.in_(tickets), table.c.claim == claim, table.c.status == "pending")
     if skipped:
         await uow.session.execute(update(table).where(mine, _keys(table).in_([t.identity for t in skipped]))
                                   .values(status="skipped", fired_at=utc(now)))
@@ -182,12 +190,12 @@ async def finish_claimed(uow: UnitOfWork, *, claim: str, skipped: list[Timer], n
 
 
 async def clocks_of(uow: UnitOfWork, keys: set[tuple[str, int]]) -> dict[tuple[str, int], Clock]:
-    """The clocks with these (ticket_id, seq) keys, in one query."""
+    """The clocks with these (ticket_id, seq) keys, in one query by ticket (a row-value IN list scans)."""
     if not keys:
         return {}
     table = ClockRow.__table__
-    rows = await uow.session.execute(select(table).where(tuple_(table.c.ticket_id, table.c.seq).in_(sorted(keys))))
-    return {(row.ticket_id, row.seq): _clock(row) for row in rows}
+    rows = await uow.session.execute(select(table).where(table.c.ticket_id.in_(sorted({t for t, _ in keys}))))
+    return {(row.ticket_id, row.seq): _clock(row) for row in rows if (row.ticket_id, row.seq) in keys}
 
 
 def _keys(table: Any) -> Any:

@@ -71,7 +71,9 @@ def _record(uow: UnitOfWork, row: store.TicketRoutingRow, *, transition: Transit
 async def _route_first(uow: UnitOfWork, row: store.TicketRoutingRow, *, facts: TicketFacts) -> None:
     version = await _version_in_force(uow, facts.jurisdiction[:6], at=facts.occurred_at)
     ctx = await context_for(uow, facts, version=version)
-    _record(uow, row, transition=lifecycle.start(facts, ctx, now=facts.occurred_at))
+    # The version is the one in force when the ticket was received; the decision itself happens now.
+    decided_at = max(facts.occurred_at, datetime.now(UTC))
+    _record(uow, row, transition=lifecycle.start(facts, ctx, now=decided_at))
 
 
 async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:

@@ -43,28 +43,35 @@ def plan_timers(clock: Clock, *, calendar: Calendar, ladder: Ladder) -> list[Tim
     """Every ladder step this clock needs, with when it fires; none unless the clock runs."""
     if not clock.running:
         return []
-    timers: list[Timer] = []
-    for rule in ladder.for_clock(clock.kind):
-        base = _base_time(clock, rule, calendar=calendar)
-        timers.append(Timer(clock.ticket_id, clock.seq, clock.kind, rule.step, base))
-        every, fire_at = rule.repeat_every, base
-        for index in range(1, rule.repeat_times + 1 if every else 1):
-            assert every is not None
-            fire_at = calendar.add(fire_at, every.amount, every.unit)
-            timers.append(Timer(clock.ticket_id, clock.seq, clock.kind, f"{rule.step}#{index}", fire_at))
+    timers = [timer for rule in ladder.for_clock(clock.kind) for timer in _rule_timers(clock, rule, calendar=calendar)]
     return sorted(timers, key=lambda timer: timer.fire_at)
 
 
 def fire_timer(timer: Timer, clock: Clock | None, *, calendar: Calendar, ladder: Ladder, now: datetime) -> list[TicketEvent]:
     """The events a due timer publishes, or none when its clock moved on since it was planned."""
-    if clock is None or clock.seq != timer.clock_seq or clock.ticket_id != timer.ticket_id:
+    if clock is None or clock.seq != timer.clock_seq or clock.ticket_id != timer.ticket_id or not clock.running:
         return []
-    planned = {t.step: t for t in plan_timers(clock, calendar=calendar, ladder=ladder)}
-    current = planned.get(timer.step)
+    name, _, repeat = timer.step.partition("#")
+    rule = next((r for r in ladder.for_clock(clock.kind) if r.step == name), None)
+    if rule is None:
+        return []
+    # Only this rule's times are planned again: the other steps of the ladder do not matter here.
+    current = next((t for t in _rule_timers(clock, rule, calendar=calendar) if t.step == timer.step), None)
     if current is None or current.fire_at != timer.fire_at or now < current.fire_at:
         return []
-    rule = next(r for r in ladder.rules if r.step == timer.step.split("#")[0])
-    return _events(rule, clock, now=now, repeat=timer.step.partition("#")[2])
+    return _events(rule, clock, now=now, repeat=repeat)
+
+
+def _rule_timers(clock: Clock, rule: Rule, *, calendar: Calendar) -> list[Timer]:
+    """The timers of one rule: its first step, then its repeats."""
+    base = _base_time(clock, rule, calendar=calendar)
+    timers = [Timer(clock.ticket_id, clock.seq, clock.kind, rule.step, base)]
+    every, fire_at = rule.repeat_every, base
+    for index in range(1, rule.repeat_times + 1 if every else 1):
+        assert every is not None
+        fire_at = calendar.add(fire_at, every.amount, every.unit)
+        timers.append(Timer(clock.ticket_id, clock.seq, clock.kind, f"{rule.step}#{index}", fire_at))
+    return timers
 
 
 def _base_time(clock: Clock, rule: Rule, *, calendar: Calendar) -> datetime:

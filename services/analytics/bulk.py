@@ -1,0 +1,91 @@
+"""Bulk writes of one consumed batch: every counter delta in one upsert statement, every fact in another.
+
+The rows travel as a few parameters, not one parameter set per row: PostgreSQL gets one array per column
+(``INSERT ... SELECT unnest(...)``), SQLite one JSON array (``INSERT ... SELECT ... FROM json_each(...)``).
+Both statements are SQLAlchemy dialect inserts with ``on_conflict_do_update``; counters add up
+(``amount = counters.amount + excluded.amount``), facts are replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+import orjson
+from sqlalchemy import BigInteger, Date, DateTime, String, bindparam, func, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from services.analytics.domain.facts import TicketFact
+from services.analytics.domain.measures import Counter
+from services.analytics.domain.readmodel import BucketKey
+from services.analytics.store import CounterRow, FactRow, fact_to_json
+from shared.db import UnitOfWork
+
+COUNTER_COLUMNS = ("prefix", "dim", "period", "start", "value", "name", "amount")
+FACT_COLUMNS = ("ticket_id", "jurisdiction", "category", "received_at", "data")
+_PG_TYPES = {"start": Date, "amount": BigInteger, "received_at": DateTime(timezone=True), "data": JSONB}
+
+
+def _source(dialect: str, columns: tuple[str, ...]) -> Any:
+    """A SELECT yielding one row per element of the bound column arrays (PostgreSQL) or JSON rows (SQLite)."""
+    if dialect == "postgresql":
+        return select(*[func.unnest(bindparam(c, type_=ARRAY(_PG_TYPES.get(c, String)))).label(c) for c in columns])
+    rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
+    # ``WHERE true`` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+    return select(*[func.json_extract(rows.c.value, f"$[{i}]").label(c) for i, c in enumerate(columns)]).where(true())
+
+
+@cache
+def counter_upsert(dialect: str) -> Any:
+    table = CounterRow.__table__
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(
+        list(COUNTER_COLUMNS), _source(dialect, COUNTER_COLUMNS))
+    return statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={"amount": table.c.amount + statement.excluded.amount},
+    )
+
+
+@cache
+def fact_upsert(dialect: str) -> Any:
+    table = FactRow.__table__
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(
+        list(FACT_COLUMNS), _source(dialect, FACT_COLUMNS))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.ticket_id], set_={c: statement.excluded[c] for c in FACT_COLUMNS[1:]})
+
+
+def _parameters(dialect: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {c: [row[i] for row in rows] for i, c in enumerate(columns)}
+    return {"rows": orjson.dumps(rows).decode()}
+
+
+async def add_counters(uow: UnitOfWork, deltas: Mapping[BucketKey, Counter]) -> int:
+    """Add the deltas (distinct keys, sorted so concurrent writers lock rows in one order); returns rows sent."""
+    rows = [(k.prefix, k.dim, k.period, k.start, k.value, name, amount)
+            for k in sorted(deltas) for name, amount in sorted(deltas[k].items()) if amount]
+    if rows:
+        dialect = uow.db.engine.dialect.name
+        await uow.session.execute(counter_upsert(dialect), _parameters(dialect, COUNTER_COLUMNS, rows))
+    return len(rows)
+
+
+async def upsert_facts(uow: UnitOfWork, facts: Iterable[TicketFact]) -> None:
+    """Insert or replace the facts (one per ticket)."""
+    dialect = uow.db.engine.dialect.name
+    rows = [(f.ticket_id, f.jurisdiction, f.category, _time(f, dialect), _data(f, dialect)) for f in facts]
+    if rows:
+        await uow.session.execute(fact_upsert(dialect), _parameters(dialect, FACT_COLUMNS, rows))
+
+
+def _time(fact: TicketFact, dialect: str) -> Any:
+    if dialect == "postgresql" or fact.received_at is None:
+        return fact.received_at
+    return fact.received_at.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DateTime storage format
+
+
+def _data(fact: TicketFact, dialect: str) -> Any:
+    return fact_to_json(fact)
