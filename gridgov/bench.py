@@ -22,6 +22,7 @@ TARGETS = {
     "timers": "services.escalation.bench",
     "analytics": "services.analytics.bench",
     "pipeline": "gridgov.benches.pipeline",
+    "chaos": "gridgov.benches.chaos",
 }
 
 

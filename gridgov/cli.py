@@ -87,6 +87,7 @@ def relay(service: str) -> None:
 @app.command()
 def scheduler() -> None:
     """Run only the escalation timer scheduler (when it is deployed apart from the API)."""
+    from services.escalation.app import work_periods
     from services.escalation.scheduler import run_scheduler
     from shared.db import Database, make_engine
 
@@ -99,7 +100,8 @@ def scheduler() -> None:
                       topic_prefix=settings.common.topic_prefix)
         console.print(f"escalation scheduler firing timers from {settings.database_url}")
         try:
-            await run_scheduler(db, interval=settings.scheduler_interval, batch=settings.scheduler_batch)
+            await run_scheduler(db, periods=work_periods(settings), interval=settings.scheduler_interval,
+                                batch=settings.scheduler_batch)
         finally:
             await db.dispose()
 

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from shared.db import Database, UnitOfWork
 from shared.events.registry import CredentialIssued, CredentialRevoked
-from shared.problems import Forbidden, Unauthorized
+from shared.problems import Forbidden, Problem, Unauthorized
 
 API_KEY_PREFIX = "ggk"
 TOKEN_PREFIX = "ggt"
@@ -207,17 +207,51 @@ async def principal_from_password(db: Database, username: str, password: str, *,
     return _principal(_usable(row, now))
 
 
+class RateLimited(Problem):
+    status, kind = 429, "rate-limited"
+
+
+class TokenBuckets:
+    """Per-caller token buckets: ``rate`` requests per second sustained, ``burst`` at once."""
+
+    def __init__(self, *, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, caller: str, *, now: float) -> float:
+        """Spend one token; returns 0 when allowed, else the seconds to wait."""
+        tokens, last = self.buckets.get(caller, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self.buckets[caller] = (tokens, now)
+            return (1 - tokens) / self.rate
+        self.buckets[caller] = (tokens - 1, now)
+        return 0.0
+
+
+def _limit(request: Request, principal: Principal) -> Principal:
+    state = request.app.state
+    common = state.settings.common
+    buckets: TokenBuckets = state.db.cache.setdefault(
+        "rate", TokenBuckets(rate=common.rate_limit_per_second, burst=common.rate_limit_burst))
+    wait = buckets.take(principal.key_id, now=time.monotonic())
+    if wait:
+        raise RateLimited(f"too many requests for {principal.key_id}; retry after {wait:.1f}s",
+                          headers={"Retry-After": str(max(1, round(wait)))})
+    return principal
+
+
 async def authenticate(request: Request) -> Principal:
     """The caller from ``X-API-Key``, ``Authorization: Bearer <token>`` or the dashboard session cookie."""
     state = request.app.state
     now = datetime.now(UTC)
     api_key = request.headers.get("x-api-key") or request.query_params.get("api_key")
     if api_key:
-        return await principal_from_api_key(state.db, api_key, now=now)
+        return _limit(request, await principal_from_api_key(state.db, api_key, now=now))
     bearer = request.headers.get("authorization", "")
     token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else request.cookies.get("gridgov_session")
     if token:
-        return read_token(token, secret_key=state.settings.common.secret_key, now=now)
+        return _limit(request, read_token(token, secret_key=state.settings.common.secret_key, now=now))
     raise Unauthorized("authentication required: send X-API-Key or Authorization: Bearer <token>",
                        headers={"WWW-Authenticate": 'Bearer realm="gridgov"'})
 

@@ -28,6 +28,8 @@ class CommonSettings(BaseSettings):
     fetch_max_wait_ms: int = Field(default=5, ge=1, le=500)
     secret_key: str = DEV_SECRET
     pii_key: str = Field(default="", description="base64 AES-256 key for personal data; derived from secret_key when empty")
+    rate_limit_per_second: float = Field(default=1000.0, gt=0, description="sustained requests per API key or operator")
+    rate_limit_burst: int = Field(default=2000, ge=1, description="requests a key may send at once before 429")
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: Literal["none", "console", "otlp"] = "none"

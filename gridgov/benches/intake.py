@@ -82,7 +82,8 @@ def _intake(url: str, broker: str, seconds: int) -> dict[str, Any]:
     port = free_port()
     env = {"GRIDGOV_INTAKE_DATABASE_URL": url, "GRIDGOV_INTAKE_PORT": str(port), "GRIDGOV_BROKER_URL": broker,
            "GRIDGOV_TOPIC_PREFIX": f"b{uuid.uuid4().hex[:6]}.", "GRIDGOV_LOG_LEVEL": "WARNING",
-           "GRIDGOV_INTAKE_REGISTRY_URL": "http://127.0.0.1:9"}
+           "GRIDGOV_INTAKE_REGISTRY_URL": "http://127.0.0.1:9", "GRIDGOV_RATE_LIMIT_PER_SECOND": "1000000",
+           "GRIDGOV_RATE_LIMIT_BURST": "1000000"}
     process = _start([loadgen.python(), "-m", "gridgov", "serve", "intake"], env)
     try:
         loadgen.wait_http(f"http://127.0.0.1:{port}/healthz")

@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from services.analytics import api, handlers, store, web
 from services.analytics.live import LiveHub
 from services.analytics.settings import Settings
+from services.analytics.tail import live_tail
 from shared import topics
 from shared.bus.consumer import Subscription
 from shared.runtime import ServiceRuntime, create_service_app
@@ -22,12 +23,11 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
             Subscription(name="analytics", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS)),
             Subscription(name="analytics-registry", topics=[topics.REGISTRY],
                          handlers=dict(handlers.REGISTRY_SUBSCRIPTIONS)),
-            Subscription(name="analytics-live", topics=[topics.TICKETS, topics.ALERTS],
-                         handlers=handlers.live_handlers(hub)),
         ],
     )
     app = create_service_app(settings, runtime=runtime, routers=[api.router, web.router], title="gridgov analytics",
-                             description="Read models, assessment, early warning and the operators' dashboard.")
+                             description="Read models, assessment, early warning and the operators' dashboard.",
+                             on_start=[live_tail(hub)])
     app.state.hub = hub
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app

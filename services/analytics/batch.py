@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from services.analytics import store
+from services.analytics import bulk, store
 from services.analytics.domain.facts import TicketFact
 from services.analytics.domain.measures import Counter, add
 from services.analytics.domain.readmodel import BucketKey, Dimension, Period
@@ -25,11 +25,15 @@ _UNKNOWN = object()
 
 @dataclass
 class Pending:
-    """Facts (latest per ticket; None when the ticket has none yet) and merged counter deltas of one transaction."""
+    """Facts (latest per ticket; None when the ticket has none yet) and merged counter deltas of one transaction.
+
+    ``series`` indexes the same counter dicts by (prefix, period, dim, value) and bucket start.
+    """
 
     facts: dict[str, TicketFact | None] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
     counters: dict[BucketKey, Counter] = field(default_factory=dict)
+    series: dict[tuple[str, str, str, str], dict[date, Counter]] = field(default_factory=dict)
     classes: dict[str, str | None] = field(default_factory=dict)
 
 
@@ -46,8 +50,8 @@ async def flush(uow: UnitOfWork) -> None:
     if state is None:
         return
     facts = [fact for ticket_id in sorted(state.dirty) if (fact := state.facts[ticket_id]) is not None]
-    await store.upsert_facts(uow, facts)
-    await store.add_counters(uow, {key: state.counters[key] for key in sorted(state.counters) if state.counters[key]})
+    await bulk.upsert_facts(uow, facts)
+    await bulk.add_counters(uow, state.counters)
 
 
 async def get_fact(uow: UnitOfWork, ticket_id: str) -> TicketFact | None:
@@ -66,9 +70,13 @@ def save_fact(uow: UnitOfWork, fact: TicketFact) -> None:
 
 def add_counters(uow: UnitOfWork, deltas: Mapping[BucketKey, Counter]) -> None:
     """Merge one event's deltas into the batch's (names that cancel out are dropped)."""
-    counters = pending(uow).counters
+    state = pending(uow)
     for key, delta in deltas.items():
-        add(counters.setdefault(key, {}), delta)
+        counter = state.counters.get(key)
+        if counter is None:
+            counter = state.counters[key] = {}
+            state.series.setdefault((key.prefix, key.period, key.dim, key.value), {})[key.start] = counter
+        add(counter, delta)
 
 
 async def community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
@@ -99,9 +107,7 @@ async def read_series(uow: UnitOfWork, *, prefix: str, period: Period, since: da
                       dim: Dimension = "all", value: str = "") -> dict[date, Counter]:
     """Stored series plus the batch's pending deltas for the same buckets."""
     series = await store.read_series(uow, prefix=prefix, period=period, since=since, until=until, dim=dim, value=value)
-    for key, delta in pending(uow).counters.items():
-        if (key.prefix, key.period, key.dim, key.value) == (prefix, period, dim, value) and since <= key.start <= until:
-            merged = add(series.setdefault(key.start, {}), delta)
-            if not merged:
-                series.pop(key.start)
+    for start, delta in pending(uow).series.get((prefix, period, dim, value), {}).items():
+        if since <= start <= until and not add(series.setdefault(start, {}), delta):
+            series.pop(start)
     return series

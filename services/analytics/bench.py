@@ -83,7 +83,7 @@ async def run(*, quick: bool, console: Console) -> dict[str, Any]:
     """Run (a), (b) and (c); figures per backend with their raw baselines, and the targets."""
     figures: dict[str, Any] = {}
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
-        figures["ingest"] = await ingest(broker, tmp, tickets=1_000 if quick else 10_000, console=console)
+        figures["ingest"] = await ingest(broker, tmp, tickets=500 if quick else 10_000, console=console)
         figures["overview_query"] = await query(tmp, scale=QUICK_SCALE if quick else FULL_SCALE,
                                                 loads=200 if quick else 500, console=console)
         clients, seconds = (50, 3.0) if quick else (200, 10.0)

@@ -13,9 +13,9 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Date, DateTime, String, bindparam, func, select, true
+from sqlalchemy import JSON, String, Text, bindparam, cast, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.analytics.domain.facts import TicketFact
 from services.analytics.domain.measures import Counter
@@ -25,23 +25,28 @@ from shared.db import UnitOfWork
 
 COUNTER_COLUMNS = ("prefix", "dim", "period", "start", "value", "name", "amount")
 FACT_COLUMNS = ("ticket_id", "jurisdiction", "category", "received_at", "data")
-_PG_TYPES = {"start": Date, "amount": BigInteger, "received_at": DateTime(timezone=True), "data": JSONB}
 
 
-def _source(dialect: str, columns: tuple[str, ...]) -> Any:
+def _source(dialect: str, table: Any, columns: tuple[str, ...]) -> Any:
     """A SELECT yielding one row per element of the bound column arrays (PostgreSQL) or JSON rows (SQLite)."""
     if dialect == "postgresql":
-        return select(*[func.unnest(bindparam(c, type_=ARRAY(_PG_TYPES.get(c, String)))).label(c) for c in columns])
+        return select(*[_unnest(table.c[c]) for c in columns])
     rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
     # ``WHERE true`` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
     return select(*[func.json_extract(rows.c.value, f"$[{i}]").label(c) for i, c in enumerate(columns)]).where(true())
+
+
+def _unnest(column: Any) -> Any:
+    if isinstance(column.type, JSON):  # sent as JSON text, cast back in the database
+        return cast(func.unnest(bindparam(column.name, type_=ARRAY(Text))), column.type).label(column.name)
+    return func.unnest(bindparam(column.name, type_=ARRAY(column.type))).label(column.name)
 
 
 @cache
 def counter_upsert(dialect: str) -> Any:
     table = CounterRow.__table__
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(
-        list(COUNTER_COLUMNS), _source(dialect, COUNTER_COLUMNS))
+        list(COUNTER_COLUMNS), _source(dialect, table, COUNTER_COLUMNS))
     return statement.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
         set_={"amount": table.c.amount + statement.excluded.amount},
@@ -52,7 +57,7 @@ def counter_upsert(dialect: str) -> Any:
 def fact_upsert(dialect: str) -> Any:
     table = FactRow.__table__
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(
-        list(FACT_COLUMNS), _source(dialect, FACT_COLUMNS))
+        list(FACT_COLUMNS), _source(dialect, table, FACT_COLUMNS))
     return statement.on_conflict_do_update(
         index_elements=[table.c.ticket_id], set_={c: statement.excluded[c] for c in FACT_COLUMNS[1:]})
 
@@ -88,4 +93,5 @@ def _time(fact: TicketFact, dialect: str) -> Any:
 
 
 def _data(fact: TicketFact, dialect: str) -> Any:
-    return fact_to_json(fact)
+    data = fact_to_json(fact)
+    return orjson.dumps(data).decode() if dialect == "postgresql" else data

@@ -8,12 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Date, Index, and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field
 
 from services.analytics.domain.facts import TicketFact
 from services.analytics.domain.measures import Counter
-from services.analytics.domain.readmodel import BucketKey, Dimension, Period
+from services.analytics.domain.readmodel import Dimension, Period
 from services.analytics.domain.warning import Complaint
 from shared.db import UnitOfWork, new_base
 
@@ -107,21 +106,6 @@ async def get_fact(uow: UnitOfWork, ticket_id: str) -> TicketFact | None:
     return fact_from_json(data) if data is not None else None
 
 
-async def upsert_facts(uow: UnitOfWork, facts: Iterable[TicketFact]) -> None:
-    """Insert or replace facts in one bulk statement."""
-    rows = [{"ticket_id": f.ticket_id, "jurisdiction": f.jurisdiction, "category": f.category,
-             "received_at": f.received_at, "data": fact_to_json(f)} for f in facts]
-    if not rows:
-        return
-    table = FactRow.__table__
-    statement = _dialect(uow).insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.ticket_id],
-        set_={name: statement.excluded[name] for name in ("jurisdiction", "category", "received_at", "data")},
-    )
-    await uow.session.execute(statement, rows)
-
-
 async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
     """Facts of one category received since ``since`` under ``area`` (for repeat detection)."""
     c = FactRow.__table__.c
@@ -129,30 +113,6 @@ async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since:
     rows = (await uow.session.execute(query)).scalars()
     return [Complaint(r.ticket_id, datetime.fromisoformat(r.data["received_at"]), r.category, r.jurisdiction,
                       r.data.get("lon"), r.data.get("lat")) for r in rows]
-
-
-def _dialect(uow: UnitOfWork) -> Any:
-    return postgresql if uow.db.engine.dialect.name == "postgresql" else sqlite
-
-
-def _upsert(uow: UnitOfWork) -> Any:
-    table = CounterRow.__table__
-    statement = _dialect(uow).insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key.columns],
-        set_={"amount": table.c.amount + statement.excluded.amount},
-    )
-
-
-async def add_counters(uow: UnitOfWork, deltas: Mapping[BucketKey, Counter]) -> None:
-    """Add counter deltas in one bulk statement (insert or increment); keys must be distinct."""
-    rows = [
-        {"prefix": k.prefix, "dim": k.dim, "period": k.period, "start": k.start, "value": k.value,
-         "name": name, "amount": amount}
-        for k, counter in deltas.items() for name, amount in counter.items()
-    ]
-    if rows:
-        await uow.session.execute(_upsert(uow), rows)
 
 
 async def read_counters(

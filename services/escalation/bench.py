@@ -111,16 +111,7 @@ async def bench_backend(backend: Backend, *, pending: int, wave: int) -> dict[st
         await _load_wave(backend, "B", [_now() - timedelta(seconds=1)] * wave)
         await _analyze(db)
         out["load_s"] = round(time.perf_counter() - began, 2)
-        stamps = FireStamps(db)
-        scheduler = asyncio.create_task(run_scheduler(
-            db, periods=parse_work_periods(settings.work_periods), interval=settings.scheduler_interval,
-            batch=settings.scheduler_batch))
-        try:
-            out["burst"] = await _burst(stamps, wave=wave)
-            out["paced"] = await _paced(backend, stamps, wave=wave)
-        finally:
-            scheduler.cancel()
-            await asyncio.gather(scheduler, return_exceptions=True)
+        out |= await _scheduled(backend, db, settings=settings, wave=wave)
         burst = "330903-20261125-B"
         out["raw_claim"] = await raw_claim(db, prefix=burst, batch=settings.scheduler_batch, shape="join")
         out["raw_claim_in_subquery"] = await raw_claim(db, prefix=burst, batch=settings.scheduler_batch,
@@ -130,6 +121,19 @@ async def bench_backend(backend: Backend, *, pending: int, wave: int) -> dict[st
     finally:
         await db.dispose()
     return out
+
+
+async def _scheduled(backend: Backend, db: Database, *, settings: Settings, wave: int) -> dict[str, Any]:
+    """The real scheduler at the configured interval and batch, through the burst and then the paced wave."""
+    stamps = FireStamps(db)
+    scheduler = asyncio.create_task(run_scheduler(
+        db, periods=parse_work_periods(settings.work_periods), interval=settings.scheduler_interval,
+        batch=settings.scheduler_batch))
+    try:
+        return {"burst": await _burst(stamps, wave=wave), "paced": await _paced(backend, stamps, wave=wave)}
+    finally:
+        scheduler.cancel()
+        await asyncio.gather(scheduler, return_exceptions=True)
 
 
 async def _burst(stamps: FireStamps, *, wave: int) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def background_timers(count: int, *, start: datetime) -> Iterator[tuple[Any, ...
 def wave(prefix: str, due: list[datetime]) -> tuple[Iterator[tuple[Any, ...]], Iterator[tuple[Any, ...]]]:
     """One running 2-hour sign-off clock per ticket, with its notice-50 timer due at ``due[i]``."""
     ids = [f"330903-20261125-{prefix}{n:06d}" for n in range(len(due))]
-    clocks = ((ticket, 1, "sign_off", "running", UNIT, "community", GRID, 2.0, "hours", "bench",
+    clocks: Iterator[tuple[Any, ...]] = ((ticket, 1, "sign_off", "running", UNIT, "community", GRID, 2.0, "hours", "bench",
                at - timedelta(hours=1), at + timedelta(hours=1), _TWO_HOURS_US, None, [], None, "", [])
               for ticket, at in zip(ids, due))
     timers = ((ticket, 1, "notice-50", "sign_off", at, "pending", None, None) for ticket, at in zip(ids, due))

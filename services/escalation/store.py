@@ -181,12 +181,15 @@ async def finish_claimed(uow: UnitOfWork, *, claim: str, timers: list[Timer], sk
                          now: datetime) -> None:
     """Mark this transaction's claimed ``timers`` fired, except ``skipped`` (their clock moved on)."""
     table = TimerRow.__table__
+    mine = and_(table.c.claim == claim, table.c.status == "pending")
+    for start in range(0, len(skipped), 500):  # bounded: SQLite allows ~32k bound parameters per statement
+        part = skipped[start:start + 500]
+        await uow.session.execute(update(table).where(
+            mine, table.c.ticket_id.in_({t.ticket_id for t in part}), _keys(table).in_([t.identity for t in part]),
+        ).values(status="skipped", fired_at=utc(now)))
     tickets = sorted({timer.ticket_id for timer in timers})  # narrows by primary key; claim has no index
-    mine = and_(table.c.ticket_id.in_(tickets), table.c.claim == claim, table.c.status == "pending")
-    if skipped:
-        await uow.session.execute(update(table).where(mine, _keys(table).in_([t.identity for t in skipped]))
-                                  .values(status="skipped", fired_at=utc(now)))
-    await uow.session.execute(update(table).where(mine).values(status="fired", fired_at=utc(now)))
+    await uow.session.execute(update(table).where(mine, table.c.ticket_id.in_(tickets))
+                              .values(status="fired", fired_at=utc(now)))
 
 
 async def clocks_of(uow: UnitOfWork, keys: set[tuple[str, int]]) -> dict[tuple[str, int], Clock]:

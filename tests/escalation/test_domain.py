@@ -1,5 +1,6 @@
 """Clocks and the ladder over real holiday weeks (国庆 2026 with its 调休 days), with time passed in."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from services.escalation.domain.clock import recalculate
@@ -244,3 +245,17 @@ def test_a_typhoon_day_declared_later_moves_running_deadlines_by_the_lost_workin
     assert moved.due_at == at(12, 2, 17, 30)
     assert (moved.history[-1].action, moved.budget) == ("recalculated", desk.clock().budget)
     assert recalculate(moved, at=at(11, 25, 21), calendar=typhoon, note="again") is moved
+
+
+def test_a_timer_fires_only_for_its_own_planned_time_and_step() -> None:
+    desk = Desk()
+    desk.handle(routed(at(11, 24, 9)))
+    clock = desk.clock()
+    for timer in plan_timers(clock, calendar=desk.calendar, ladder=desk.ladder):
+        assert fire_timer(timer, clock, calendar=desk.calendar, ladder=desk.ladder, now=timer.fire_at)
+        moved = replace(timer, fire_at=timer.fire_at - timedelta(microseconds=1))
+        assert fire_timer(moved, clock, calendar=desk.calendar, ladder=desk.ladder, now=timer.fire_at) == []
+        early = timer.fire_at - timedelta(seconds=1)
+        assert fire_timer(timer, clock, calendar=desk.calendar, ladder=desk.ladder, now=early) == []
+    unknown = replace(timer, step="escalate")  # a handling-only rule on a sign-off clock
+    assert fire_timer(unknown, clock, calendar=desk.calendar, ladder=desk.ladder, now=at(12, 31)) == []

@@ -6,6 +6,8 @@ import asyncio
 from collections import Counter
 from datetime import datetime
 
+from sqlalchemy import update
+
 from services.escalation import store
 from shared.events.ticket import TicketEvaluated, TicketResumed, TicketSigned, TicketSuspended
 from shared.taxonomy import load_taxonomy
@@ -127,3 +129,25 @@ async def test_scheduler_loop_fires_when_injected_time_passes_the_deadline(datab
         clock[0] = at(10, 8, 9)
         overdue = await wait_for(lambda: published(db, "overdue.v1"))
         assert len(overdue) == 1 and overdue[0]["ticket_id"] == TICKET
+
+
+async def test_a_batch_marks_stale_timers_skipped_and_fires_the_rest(database, common):
+    target = database("escalation")
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
+        db = app.state.db
+        stale = "330903-20261124-000002"
+        await handle(db, routed(at(11, 24, 9)), routed(at(11, 24, 9), ticket_id=stale))
+        table = store.TimerRow.__table__
+        async with db.uow() as uow:  # a plan that no longer matches its clock (as after a lost re-arm)
+            for step, fire_at in (("notice-50", at(11, 24, 9, 59)), ("notice-75", at(11, 24, 10, 29))):
+                await uow.session.execute(update(table).where(table.c.ticket_id == stale, table.c.step == step)
+                                          .values(fire_at=store.utc(fire_at)))
+            await uow.commit()
+        assert await fire(db, now=at(11, 24, 10, 45)) == 4
+        assert {r["ticket_id"] for r in await published(db, "reminded.v1")} == {TICKET}
+        async with db.uow() as uow:
+            statuses = {(t["ticket_id"], t["step"]): t["status"] for t in await store.timers_of(uow, TICKET)}
+            statuses |= {(t["ticket_id"], t["step"]): t["status"] for t in await store.timers_of(uow, stale)}
+        assert statuses[(TICKET, "notice-50")] == statuses[(TICKET, "notice-75")] == "fired"
+        assert statuses[(stale, "notice-50")] == statuses[(stale, "notice-75")] == "skipped"
+        assert statuses[(TICKET, "remind")] == statuses[(stale, "remind")] == "pending"

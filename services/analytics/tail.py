@@ -1,0 +1,51 @@
+"""The live tail's consumer: ticket events and alerts into the in-memory hub, with an inbox of its own.
+
+The ring is volatile, so the consumer's de-duplication state (the inbox) is too: it lives in a private
+SQLite file removed on shutdown, never in the read-model database. On SQLite the read model's large batch
+transactions hold the write lock; an inbox commit of the tail queued behind them would delay every SSE client.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from services.analytics import handlers
+from services.analytics.live import LiveHub
+from shared import topics
+from shared.bus.consumer import Consumer, Subscription
+from shared.db import Database, create_schema, make_engine, new_base, sqlite_url
+from shared.runtime import ServiceRuntime
+
+NAME = "analytics-live"
+
+
+def live_tail(hub: LiveHub) -> Callable[[ServiceRuntime], Awaitable[None]]:
+    """An ``on_start`` hook that runs the live-tail consumer until the runtime stops."""
+
+    async def start(runtime: ServiceRuntime) -> None:
+        if not runtime.settings.consumers_enabled:
+            return
+        folder = Path(tempfile.mkdtemp(prefix="gridgov-analytics-live-"))
+        db = Database(make_engine(sqlite_url(folder / "inbox.db")), new_base().metadata, service=NAME,
+                      district=runtime.settings.common.district_code)
+        await create_schema(db.engine, db.metadata)
+        subscription = Subscription(name=NAME, topics=[topics.TICKETS, topics.ALERTS],
+                                    handlers=handlers.live_handlers(hub))
+        assert runtime.producer is not None
+        consumer = Consumer(db, runtime.settings.common, subscription, dlq_producer=runtime.producer)
+        await consumer.start()
+        runtime.consumers.append(consumer)  # stopped with the others
+        runtime.spawn(_run(consumer, db, folder), name=f"consume-{NAME}")
+
+    return start
+
+
+async def _run(consumer: Consumer, db: Database, folder: Path) -> None:
+    try:
+        await consumer.run()
+    finally:
+        await db.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
