@@ -50,6 +50,8 @@ postgres:
 lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/ruff check shared services gridgov tests
+	$(BIN)/mypy --strict shared services/intake/domain services/routing/domain services/escalation/domain \
+	  services/registry/domain services/analytics/domain
 	$(BIN)/python -m gridgov.asyncapi --check
 
 test: setup browser-deps postgres lint

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import secrets
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from rich.console import Console
 
@@ -28,6 +30,7 @@ def seed_demo(console: Console, *, var_dir: Path, env: dict[str, str], district:
         console.print(f"demo data already seeded; credentials in {path}")
     else:
         credentials = asyncio.run(_seed(console, env=env, district=district, grids=grids))
+        credentials["hotline"] = _register_hotline(console, env=env, api_key=credentials["district"]["api_key"])
         path.write_bytes(orjson.dumps(credentials, option=orjson.OPT_INDENT_2))
         console.print(f"demo credentials written to {path}")
     _print_credentials(console, credentials)
@@ -88,10 +91,26 @@ async def _issue_credentials(uow: UnitOfWork, *, district: str, streets: list[st
         "district": {"code": district, "api_key": await key(district, ["system", "dispatcher", "admin"], "district admin")},
         "streets": [{"code": code, "api_key": await key(code, ["system", "dispatcher"], f"street {code}")} for code in streets],
         "open311": {"api_key": await key(district, ["open311"], "open311 clients"), "jurisdiction_id": district},
-        "hotline": {"client_id": "12345-demo", "secret": secrets.token_hex(16),
-                    "api_key": await key(district, ["hotline"], "12345 hotline")},
         "operators": operator_rows,
     }
+
+
+def _register_hotline(console: Console, *, env: dict[str, str], api_key: str, timeout: float = 60) -> dict[str, Any]:
+    """Register the demo 12345 integration at intake (it keeps the signing secret); waits for the key to replicate."""
+    port = env.get("GRIDGOV_INTAKE_PORT", "8001")
+    url = f"http://127.0.0.1:{port}/hotline/v1/integrations"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.post(url, json={"label": "12345 demo"}, headers={"X-API-Key": api_key}, timeout=5)
+        except httpx.HTTPError:
+            response = None
+        if response is not None and response.status_code == 201:
+            body = response.json()
+            return {"client_id": body["client_id"], "secret": body["secret"]}
+        time.sleep(0.3)
+    console.print("[yellow]intake is not reachable; register a hotline integration later (POST /hotline/v1/integrations)[/]")
+    return {}
 
 
 def _print_credentials(console: Console, credentials: dict[str, Any]) -> None:

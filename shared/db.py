@@ -174,7 +174,7 @@ class UnitOfWork:
         """Queue ``event`` in the outbox of this transaction; returns its ce_id."""
         envelope = Envelope(
             id=new_event_id(), source=self.db.source, type=event.ce_type, time=utcnow(),
-            subject=subject or key, jurisdiction=jurisdiction or getattr(event, "jurisdiction", ""),
+            subject=subject or key, jurisdiction=str(jurisdiction or getattr(event, "jurisdiction", "")),
             data=event, traceparent=telemetry.current_traceparent(),
         )
         self._rows.append({

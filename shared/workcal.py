@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
-import chinese_calendar  # type: ignore[import-untyped]
+import chinese_calendar
 
 logger = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.analytics import api, handlers, store, web
+from services.analytics.bootstrap import bootstrap_when_empty
 from services.analytics.live import LiveHub
 from services.analytics.settings import Settings
 from services.analytics.tail import live_tail
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
     )
     app = create_service_app(settings, runtime=runtime, routers=[api.router, web.router], title="gridgov analytics",
                              description="Read models, assessment, early warning and the operators' dashboard.",
-                             on_start=[live_tail(hub)])
+                             on_start=[live_tail(hub), bootstrap_when_empty])
     app.state.hub = hub
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -68,9 +70,11 @@ class OutboxRelay:
             telemetry.EVENTS_PUBLISHED.labels(self.db.service, topic).inc(count)
         return len(rows)
 
-    async def _send(self, row: dict) -> asyncio.Future:
+    async def _send(self, row: Mapping[Any, Any]) -> "asyncio.Future[Any]":
         headers = [(name, value.encode()) for name, value in orjson.loads(row["headers"])]
-        return await self.producer.send(row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers)
+        future: asyncio.Future[Any] = await self.producer.send(
+            row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers)
+        return future
 
 
 async def redrive(db: Database, *, since: datetime) -> int:

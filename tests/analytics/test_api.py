@@ -150,13 +150,19 @@ async def test_map_picker_and_alerts_follow_the_registry_replica_and_scope(datab
         await publish(app, [received(f"330903-20260302-00000{n}", hours=n) for n in range(1, 4)], key="one")
         headers = {"X-API-Key": street}
         await wait_for(lambda: _alerts(client, street, 3))
-        geo = (await client.get("/api/v1/map", params=MARCH, headers=headers)).json()
+        # The replica and the counters are fed by two consumers: wait for the grid as well.
+        geo = await wait_for(lambda: _map_with_features(client, headers))
         assert geo["features"][0]["properties"] == {"code": GRID, "name": "东港一网格", "grid_class": "A", "count": 3}
         picker = (await client.get("/api/v1/jurisdictions", headers=headers)).json()["items"]
         assert [d["code"] for d in picker] == [GRID[:9]] and picker[0]["name"] == "沈家门街道"
         assert await _alerts(client, other, 0)
         spikes = await client.get("/api/v1/alerts", params={"kind": "spike"}, headers=headers)
         assert {a["jurisdiction"] for a in spikes.json()["items"]} == {GRID, GRID[:12]}
+
+
+async def _map_with_features(client, headers: dict[str, str]) -> dict | None:
+    geo = (await client.get("/api/v1/map", params=MARCH, headers=headers)).json()
+    return geo if geo["features"] else None
 
 
 async def _alerts(client, key: str, n: int) -> bool:

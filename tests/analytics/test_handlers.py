@@ -20,7 +20,8 @@ DAY = date(2026, 3, 2)
 
 
 def settings_for(common, target) -> Settings:
-    return Settings(database_url=target.url, common=common)
+    # A registry nobody listens on: the bootstrap must not reach a `make run` instance on the default port.
+    return Settings(database_url=target.url, common=common, registry_url="http://127.0.0.1:9")
 
 
 async def publish(app, events: list[Event], *, key: str | None = None) -> None:

@@ -39,7 +39,7 @@ def receive(new: NewTicket, *, ticket_id: str, district: str, now: datetime, act
         ticket_id=ticket_id, occurred_at=now, jurisdiction=jurisdiction, channel=new.channel, category=new.category,
         category_mapped=new.category_mapped, severity=new.severity, grid_code=new.grid_code, location=new.location,
         address=new.address, description=new.description, reporter_masked=new.reporter_masked,
-        external_id=new.external_id, entry_level=new.entry_level,  # type: ignore[arg-type]
+        external_id=new.external_id, entry_level=new.entry_level,
         geocode_pending=geocode_pending, self_resolved=new.self_resolved,
     )
     if not new.self_resolved:

@@ -45,5 +45,5 @@ def _known_unit(code: str, ctx: RoutingContext, *, plan: Plan) -> Unit | None:
 def _co_assignment(unit: Unit, ctx: RoutingContext, *, now: datetime) -> Assignment:
     amount, limit_unit = ctx.version.joint_limits.get(unit.level, (4.0, "working_hours"))
     due = ctx.deadline(now, amount, limit_unit) if ctx.deadline is not None else None
-    return Assignment(unit_code=unit.code, unit_name=unit.name, level=unit.level,  # type: ignore[arg-type]
+    return Assignment(unit_code=unit.code, unit_name=unit.name, level=unit.level,
                       unit_jurisdiction=unit.division_code, role="co", due_at=due)

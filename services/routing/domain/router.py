@@ -61,12 +61,12 @@ def routed(
 ) -> TicketRouted:
     _explain_lead(ticket, plan, unit=unit)
     assignment = Assignment(
-        unit_code=unit.code, unit_name=unit.name, level=unit.level,  # type: ignore[arg-type]
+        unit_code=unit.code, unit_name=unit.name, level=unit.level,
         unit_jurisdiction=unit.division_code, role="lead", due_at=sign_off_due(plan, ctx, now=now),
     )
     return TicketRouted(
         ticket_id=ticket.ticket_id, occurred_at=now, jurisdiction=ticket.jurisdiction, category=ticket.category,
-        assignment=assignment, co_units=co_units or [], reason=reason,  # type: ignore[arg-type]
+        assignment=assignment, co_units=co_units or [], reason=reason,
         rule_version=ctx.version.version, explanation=plan.explanation.as_list(), sequence=sequence,
     )
 
