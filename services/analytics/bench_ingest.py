@@ -127,7 +127,7 @@ async def _counter_rows(db: Database) -> int:
     from sqlalchemy import func, select
 
     async with db.uow() as uow:
-        return int((await uow.session.execute(select(func.count()).select_from(store.CounterRow.__table__))).scalar())
+        return int((await uow.session.execute(select(func.count()).select_from(store.CounterRow.__table__))).scalar_one())
 
 
 def new_common(broker_url: str) -> CommonSettings:

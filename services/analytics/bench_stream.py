@@ -29,6 +29,7 @@ from shared.db import Database, create_schema, make_engine
 from shared.settings import CommonSettings
 
 TIME_MARK = b'"time":"'
+WARMUP_SECONDS = 1.0
 
 
 class Client:
@@ -73,11 +74,13 @@ async def _issue_key(url: str) -> str:
     return key
 
 
-def _serve(url: str, common: CommonSettings, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "GRIDGOV_ANALYTICS_DATABASE_URL": url, "GRIDGOV_BROKER_URL": common.broker_url,
+def _serve(url: str, common: CommonSettings, port: int, *, read_model: bool) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "GRIDGOV_ANALYTICS_DATABASE_URL": url, "GRIDGOV_ANALYTICS_REGISTRY_URL": "http://127.0.0.1:9",
+           "GRIDGOV_ANALYTICS_CONSUMERS_ENABLED": str(read_model).lower(), "GRIDGOV_BROKER_URL": common.broker_url,
            "GRIDGOV_TOPIC_PREFIX": common.topic_prefix, "GRIDGOV_LOG_JSON": "false", "GRIDGOV_LOG_LEVEL": "WARNING"}
     return subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "services.analytics.app:create_app",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--timeout-graceful-shutdown", "2"], env=env)
 
 
 async def _wait_ready(port: int, timeout: float = 30) -> None:
@@ -93,7 +96,7 @@ async def _wait_ready(port: int, timeout: float = 30) -> None:
     raise TimeoutError("analytics did not become ready")
 
 
-async def _produce(common: CommonSettings, *, rate: float, seconds: float) -> int:
+async def _produce(common: CommonSettings, *, rate: float, seconds: float, first: int = 0) -> int:
     """Ticket events at ``rate``/s in 10 ms ticks, each stamped with the moment it is sent."""
     producer = make_producer(common)
     await start_client(producer, common)
@@ -102,8 +105,8 @@ async def _produce(common: CommonSettings, *, rate: float, seconds: float) -> in
         while (elapsed := time.perf_counter() - begin) < seconds:
             due = int(elapsed * rate) - sent
             for _ in range(max(0, due)):
-                i = 100_000 + sent
-                event = ticket_life(i)[sent % 7].model_copy(update={"occurred_at": datetime.now(UTC)})
+                i = 100_000 + first + sent
+                event = ticket_life(i // 7)[i % 7].model_copy(update={"occurred_at": datetime.now(UTC)})
                 key, headers, value = record_of(event)
                 await producer.send(topic, value=value, key=key, headers=headers)
                 sent += 1
@@ -135,28 +138,46 @@ def record_of_time(value: bytes) -> float:
     return datetime.fromisoformat(value[begin:value.index(b'"', begin)].decode()).timestamp()
 
 
-async def fan_out(common: CommonSettings, url: str, *, clients: int, rate: float, seconds: float) -> dict[str, Any]:
+async def fan_out(common: CommonSettings, url: str, *, clients: int, rate: float, seconds: float,
+                  read_model: bool = True) -> dict[str, Any]:
+    """Fan-out through one analytics process; ``read_model=False`` serves the API and live tail only."""
     await ensure_topics(common)
     key, port = await _issue_key(url), free_port()
-    server = _serve(url, common, port)
+    server = _serve(url, common, port, read_model=read_model)
     readers = [Client() for _ in range(clients)]
     tasks: list[asyncio.Task[None]] = []
     raw: list[float] = []
+    warmup, warm_lags = 0, []
     try:
         await _wait_ready(port)
         tasks = [asyncio.create_task(c.run(port, key)) for c in readers]
         await asyncio.wait_for(asyncio.gather(*(c.connected.wait() for c in readers)), 30)
+        # Warm-up: the first second after start-up (first batches, statement compilation) is reported apart.
+        warmup = await _produce(common, rate=rate, seconds=WARMUP_SECONDS)
+        await _settle(readers, warmup)
+        warm_lags = sorted(lag for c in readers for lag in c.lags)
+        for reader in readers:
+            reader.lags = []
         tasks.append(asyncio.create_task(_raw_lags(common, raw)))
         await asyncio.sleep(0.5)
-        sent = await _produce(common, rate=rate, seconds=seconds)
+        sent = await _produce(common, rate=rate, seconds=seconds, first=warmup)
         await _settle(readers, sent)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        server.terminate()
-        server.wait(10)
-    return _summary(readers, raw, sent=sent, clients=clients, seconds=seconds)
+        _stop(server)
+    return {"read_model_in_process": read_model, **_summary(readers, raw, sent=sent, clients=clients, seconds=seconds),
+            "warmup": {"seconds": WARMUP_SECONDS, "events_sent": warmup, "lag_ms": _pct(warm_lags)}}
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 async def _settle(readers: list[Client], sent: int, timeout: float = 10) -> None:

@@ -23,11 +23,13 @@ NAME = "analytics-live"
 
 
 def live_tail(hub: LiveHub) -> Callable[[ServiceRuntime], Awaitable[None]]:
-    """An ``on_start`` hook that runs the live-tail consumer until the runtime stops."""
+    """An ``on_start`` hook that runs the live-tail consumer until the runtime stops.
+
+    It runs in every process that serves the API, also one started with ``consumers_enabled=False`` (the SSE
+    clients are served from this process's hub), so the read-model consumers can run in another process.
+    """
 
     async def start(runtime: ServiceRuntime) -> None:
-        if not runtime.settings.consumers_enabled:
-            return
         folder = Path(tempfile.mkdtemp(prefix="gridgov-analytics-live-"))
         db = Database(make_engine(sqlite_url(folder / "inbox.db")), new_base().metadata, service=NAME,
                       district=runtime.settings.common.district_code)
