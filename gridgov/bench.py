@@ -42,7 +42,10 @@ def run_bench(target: str, *, quick: bool, console: Console) -> dict[str, Any]:
     path = RESULTS / f"{target}.json"
     path.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     _print(console, result)
-    console.print(f"written {path}")
+    from gridgov.benches.report import update_document
+
+    update_document()
+    console.print(f"written {path} and docs/performance.md")
     return result
 
 
