@@ -26,7 +26,7 @@ def bootstrap(common: CommonSettings) -> list[str]:
 def make_producer(common: CommonSettings) -> AIOKafkaProducer:
     # Tansu has no idempotent producer; ordering per key comes from one in-flight batch per partition.
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap(common), enable_idempotence=False, acks="all", linger_ms=2,
+        bootstrap_servers=bootstrap(common), enable_idempotence=False, acks="all", linger_ms=0,
         max_batch_size=1 << 20, request_timeout_ms=15000, client_id="gridgov",
     )
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import telemetry
 from shared.db import Database, is_postgres, utcnow
@@ -53,22 +54,40 @@ class OutboxRelay:
         outbox = self.db.outbox
         query = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq).limit(self.batch_size)
         if is_postgres(self.db.engine):
+            # Row locks let several relays share one outbox; they do not block writers inserting new rows.
             query = query.with_for_update(skip_locked=True)
-        async with self.db.engine.begin() as connection:
-            rows = (await connection.execute(query)).mappings().all()
-            if not rows:
-                return 0
-            futures = [await self._send(row) for row in rows]
-            await asyncio.gather(*futures)
+            async with self.db.engine.begin() as connection:
+                rows = (await connection.execute(query)).mappings().all()
+                await self._publish(rows)
+                await self._mark_sent(connection, rows)
+        else:
+            # SQLite has one write lock for the whole file: never hold it across a Kafka round trip.
+            # One relay per SQLite database; a crash between publish and mark re-sends (inboxes drop repeats).
+            async with self.db.engine.connect() as connection:
+                rows = (await connection.execute(query)).mappings().all()
+                await connection.rollback()
+            await self._publish(rows)
+            async with self.db.engine.begin() as connection:
+                await self._mark_sent(connection, rows)
+        self._count(rows)
+        return len(rows)
+
+    async def _publish(self, rows: Sequence[Mapping[Any, Any]]) -> None:
+        futures = [await self._send(row) for row in rows]
+        await asyncio.gather(*futures)
+
+    async def _mark_sent(self, connection: AsyncConnection, rows: Sequence[Mapping[Any, Any]]) -> None:
+        if rows:
+            outbox = self.db.outbox
             await connection.execute(
-                update(outbox).where(outbox.c.seq.in_([row["seq"] for row in rows])).values(sent_at=utcnow())
-            )
+                update(outbox).where(outbox.c.seq.in_([row["seq"] for row in rows])).values(sent_at=utcnow()))
+
+    def _count(self, rows: Sequence[Mapping[Any, Any]]) -> None:
         per_topic: dict[str, int] = {}
         for row in rows:
             per_topic[row["topic"]] = per_topic.get(row["topic"], 0) + 1
         for topic, count in per_topic.items():
             telemetry.EVENTS_PUBLISHED.labels(self.db.service, topic).inc(count)
-        return len(rows)
 
     async def _send(self, row: Mapping[Any, Any]) -> "asyncio.Future[Any]":
         headers = [(name, value.encode()) for name, value in orjson.loads(row["headers"])]
