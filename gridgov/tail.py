@@ -47,6 +47,6 @@ def _print_event(console: Console, event: dict[str, str]) -> None:
         data = orjson.loads(event["data"])
     except orjson.JSONDecodeError:
         data = {"raw": event["data"]}
-    kind = event.get("event", "message")
-    console.print(f"[dim]{data.get('time', '')}[/] [bold]{kind}[/] {data.get('ticket_id', '')} "
-                  f"[cyan]{data.get('jurisdiction', '')}[/] {data.get('summary', '')}", highlight=False)
+    what = data.get("label") or data.get("type") or event.get("event", "message")
+    console.print(f"[dim]{data.get('time', '')[:19]}[/] [bold]{what:<6}[/] {data.get('ticket_id', '')} "
+                  f"[cyan]{data.get('jurisdiction', '')}[/] {data.get('note', '')}", highlight=False)
