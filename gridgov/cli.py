@@ -200,7 +200,7 @@ def run(
         if demo:
             from gridgov.demo import seed_demo
 
-            seed_demo(console, var_dir=var_dir, env=env)
+            seed_demo(console, var_dir=var_dir, env=env, tickets=120)
         _print_urls()
         supervisor.watch()
     except KeyboardInterrupt:

@@ -22,7 +22,7 @@ DEFAULT_STREETS = ["330903001", "330903002", "330903003", "330903004"]
 
 
 def seed_demo(console: Console, *, var_dir: Path, env: dict[str, str], district: str = "330903",
-              grids: int = 0) -> dict[str, Any]:
+              grids: int = 0, tickets: int = 0) -> dict[str, Any]:
     """Seed once; on later runs reuse and reprint the credentials already written."""
     path = var_dir / "demo-credentials.json"
     if path.exists() and not grids:
@@ -33,6 +33,11 @@ def seed_demo(console: Console, *, var_dir: Path, env: dict[str, str], district:
         credentials["hotline"] = _register_hotline(console, env=env, api_key=credentials["district"]["api_key"])
         path.write_bytes(orjson.dumps(credentials, option=orjson.OPT_INDENT_2))
         console.print(f"demo credentials written to {path}")
+        if credentials["hotline"] and tickets:
+            from gridgov.demo_tickets import post_demo_tickets
+
+            post_demo_tickets(console, intake_url=f"http://127.0.0.1:{env.get('GRIDGOV_INTAKE_PORT', '8001')}",
+                              api_key=credentials["district"]["api_key"], count=tickets)
     _print_credentials(console, credentials)
     return credentials
 
