@@ -156,6 +156,7 @@ class UnitOfWork:
         self.db = db
         self.session: AsyncSession = db.sessions()
         self.envelope: Envelope | None = None
+        self.batch: list[Envelope] = []
         self.scratch: dict[str, Any] = {}
         self.before_commit: list[Callable[["UnitOfWork"], Awaitable[None]]] = []
         self._rows: list[dict[str, Any]] = []

@@ -76,9 +76,21 @@ async def _route_first(uow: UnitOfWork, row: store.TicketRoutingRow, *, facts: T
     _record(uow, row, transition=lifecycle.start(facts, ctx, now=decided_at))
 
 
+async def _already_known(uow: UnitOfWork, ticket_id: str) -> bool:
+    """A repeated TicketReceived is ignored; the batch's tickets are looked up in one query, not one each."""
+    known: set[str] | None = uow.scratch.get("routing_known")
+    if known is None:
+        ids = [env.data.ticket_id for env in uow.batch if isinstance(env.data, TicketReceived)] or [ticket_id]
+        known = uow.scratch["routing_known"] = await store.existing_tickets(uow, ids)
+    if ticket_id in known:
+        return True
+    known.add(ticket_id)
+    return False
+
+
 async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
     """Route a new ticket, or hold it until it is geocoded; a ticket fixed on the spot needs no routing."""
-    if event.self_resolved or await store.get_ticket(uow, event.ticket_id) is not None:
+    if event.self_resolved or await _already_known(uow, event.ticket_id):
         return
     facts = TicketFacts.from_received(event)
     row = store.new_ticket_row(facts, pending=event.geocode_pending)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
+import time
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, delete, func, select
@@ -101,6 +102,7 @@ class DecisionRow(Base, table=True):  # type: ignore[call-arg, misc, valid-type]
 
 async def _upsert(uow: UnitOfWork, model: Any, values: dict[str, Any]) -> None:
     """INSERT … ON CONFLICT (code) DO UPDATE: the consumer and the bootstrap may write the same row at once."""
+    _forget_replica(uow)
     table = model.__table__
     dialect = uow.session.bind.dialect.name if uow.session.bind is not None else "sqlite"
     insert = postgres_insert if dialect == "postgresql" else sqlite_insert
@@ -118,6 +120,7 @@ async def upsert_grid(uow: UnitOfWork, grid: Grid) -> None:
 
 
 async def remove_grid(uow: UnitOfWork, code: str) -> None:
+    _forget_replica(uow)
     await uow.session.execute(delete(GridRow).where(col(GridRow.code) == code))
 
 
@@ -130,15 +133,44 @@ async def replica_is_empty(uow: UnitOfWork) -> bool:
     return not count
 
 
+REPLICA_TTL = 30.0  # seconds another process's replica writes may take to be seen by this one
+
+
+def _replica_cache(uow: UnitOfWork) -> dict[tuple[str, str], tuple[float, Any]]:
+    cache: dict[tuple[str, str], tuple[float, Any]] = uow.db.cache.setdefault("routing_replica", {})
+    return cache
+
+
+def _forget_replica(uow: UnitOfWork) -> None:
+    uow.db.cache.pop("routing_replica", None)
+
+
 async def replica_around(uow: UnitOfWork, code: str) -> Replica:
-    """The part of the replica one decision needs: the grid and the units of the divisions above it."""
+    """The part of the replica one decision needs: the grid and the units of the divisions above it.
+
+    The grids and units are read once into memory and re-read after REPLICA_TTL (or at once after a local write).
+    """
     try:
         chain = ancestry(code)
     except InvalidCode:
         chain = [code[:6]]
-    units = (await uow.session.execute(select(UnitRow).where(col(UnitRow.division_code).in_(chain)))).scalars()
-    grid = await uow.session.get(GridRow, code[:15]) if len(chain) >= 4 else None
-    return Replica.of(grids=[_grid(grid)] if grid is not None else [], units=[_unit(u) for u in units])
+    grids, units = await _cached_replica(uow)
+    grid = grids.get(code[:15]) if len(chain) >= 4 else None
+    return Replica.of(grids=[grid] if grid is not None else [],
+                      units=[unit for division in chain for unit in units.get(division, ())])
+
+
+async def _cached_replica(uow: UnitOfWork) -> tuple[dict[str, Grid], dict[str, list[Unit]]]:
+    cache = _replica_cache(uow)
+    expires, value = cache.get(("all", ""), (0.0, None))
+    if expires >= time.monotonic() and value is not None:
+        return value  # type: ignore[no-any-return]
+    grids = {row.code: _grid(row) for row in (await uow.session.execute(select(GridRow))).scalars()}
+    units: dict[str, list[Unit]] = {}
+    for row in (await uow.session.execute(select(UnitRow))).scalars():
+        units.setdefault(row.division_code, []).append(_unit(row))
+    cache[("all", "")] = (time.monotonic() + REPLICA_TTL, (grids, units))
+    return grids, units
 
 
 async def full_replica(uow: UnitOfWork) -> Replica:
@@ -161,15 +193,31 @@ def _unit(row: UnitRow) -> Unit:
 
 # -- rule versions -------------------------------------------------------------------------------------------
 
+VERSION_TTL = 5.0  # seconds before a version uploaded through another process is used
+
+
 async def add_version(uow: UnitOfWork, version: RuleVersion, *, actor: str, now: datetime) -> None:
+    uow.db.cache.pop("routing_schedule", None)
     uow.session.add(RuleVersionRow(district=version.district, version=version.version,
                                    effective_from=version.effective_from, data=version_to_dict(version),
                                    created_by=actor, created_at=now))
 
 
+def _parsed(uow: UnitOfWork, district: str, version: str, data: Any) -> RuleVersion:
+    """Versions are never edited in place, so each is parsed once per process."""
+    cache: dict[tuple[str, str], RuleVersion] = uow.db.cache.setdefault("routing_versions", {})
+    key = (district, version)
+    if key not in cache:
+        cache[key] = version_from_dict(data() if callable(data) else data)
+    return cache[key]
+
+
 async def get_version(uow: UnitOfWork, district: str, *, version: str) -> RuleVersion | None:
+    cached = uow.db.cache.get("routing_versions", {}).get((district, version))
+    if cached is not None:
+        return cached
     row = await uow.session.get(RuleVersionRow, (district, version))
-    return version_from_dict(row.data) if row is not None else None
+    return _parsed(uow, district, version, row.data) if row is not None else None
 
 
 async def list_versions(uow: UnitOfWork, district: str) -> list[RuleVersion]:
@@ -179,14 +227,27 @@ async def list_versions(uow: UnitOfWork, district: str) -> list[RuleVersion]:
 
 async def version_at(uow: UnitOfWork, district: str, *, at: datetime) -> RuleVersion | None:
     """The version in force at ``at``: the latest ``effective_from`` not after it."""
-    column = col(RuleVersionRow.effective_from)
-    query = (select(RuleVersionRow).where(col(RuleVersionRow.district) == district, column <= at)
-             .order_by(column.desc()).limit(1))
-    row = (await uow.session.execute(query)).scalars().first()
-    return version_from_dict(row.data) if row is not None else None
+    cache: dict[str, tuple[float, list[tuple[datetime, str]]]] = uow.db.cache.setdefault("routing_schedule", {})
+    expires, schedule = cache.get(district, (0.0, []))
+    if expires < time.monotonic():
+        query = (select(col(RuleVersionRow.effective_from), col(RuleVersionRow.version))
+                 .where(col(RuleVersionRow.district) == district).order_by(col(RuleVersionRow.effective_from)))
+        schedule = [(_aware(when), name) for when, name in (await uow.session.execute(query)).all()]
+        cache[district] = (time.monotonic() + VERSION_TTL, schedule)
+    names = [name for when, name in schedule if when <= _aware(at)]
+    return await get_version(uow, district, version=names[-1]) if names else None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # -- tickets and decisions -----------------------------------------------------------------------------------
+
+async def existing_tickets(uow: UnitOfWork, ticket_ids: list[str]) -> set[str]:
+    query = select(col(TicketRoutingRow.ticket_id)).where(col(TicketRoutingRow.ticket_id).in_(ticket_ids))
+    return set((await uow.session.execute(query)).scalars())
+
 
 async def get_ticket(uow: UnitOfWork, ticket_id: str) -> TicketRoutingRow | None:
     return await uow.session.get(TicketRoutingRow, ticket_id)

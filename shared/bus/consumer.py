@@ -35,6 +35,10 @@ class Subscription:
     prefixes: Sequence[str] = ("",)
     retries: int = 3
     backoff: float = 0.05
+    batch_size: int = 200
+    # Handlers that only read rows they wrote through session.get (the identity map) can skip autoflush, so a
+    # batch's inserts reach the database once, at commit, as multi-row statements.
+    autoflush: bool = True
 
     def wants(self, envelope: Envelope) -> bool:
         return type(envelope.data) in self.handlers and any(
@@ -86,7 +90,7 @@ class Consumer:
         """Poll, handle and commit until cancelled."""
         assert self.kafka is not None
         while True:
-            batch = await self.kafka.getmany(timeout_ms=200, max_records=1000)
+            batch = await self.kafka.getmany(timeout_ms=200, max_records=self.sub.batch_size)
             if batch:
                 await self.handle_batch(batch)
 
@@ -122,8 +126,10 @@ class Consumer:
         """Fast path: the whole batch in one transaction, inbox written once."""
         try:
             async with self.db.uow() as uow:
+                uow.session.sync_session.autoflush = self.sub.autoflush
                 seen = await self._seen(uow, [env.id for _, env in wanted])
                 fresh = [env for _, env in wanted if env.id not in seen]
+                uow.batch = fresh
                 for env in fresh:
                     await self._call(env, uow)
                 await uow.mark_handled([env.id for env in fresh], self.sub.name)
@@ -139,6 +145,7 @@ class Consumer:
         for attempt in range(self.sub.retries):
             try:
                 async with self.db.uow() as uow:
+                    uow.batch = [env]
                     if not await self._seen(uow, [env.id]):
                         await self._call(env, uow)
                         await uow.mark_handled([env.id], self.sub.name)
