@@ -106,7 +106,7 @@ def read_token(token: str, *, secret_key: str, now: datetime) -> Principal:
         prefix, body, signature = token.split(".")
     except ValueError:
         raise Unauthorized("malformed token") from None
-    if prefix != TOKEN_PREFIX or not hmac.compare_digest(signature, _sign(body, secret_key)):
+    if prefix != TOKEN_PREFIX or not hmac.compare_digest(signature.encode(), _sign(body, secret_key).encode()):
         raise Unauthorized("invalid token signature")
     payload = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     if payload["exp"] < now.timestamp():

@@ -6,6 +6,7 @@ message ids (inbox) are written in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -23,6 +24,9 @@ from shared import telemetry
 from shared.bus.envelope import Envelope, encode_data, new_event_id, source_for, to_headers
 from shared.events.base import Event
 from shared.settings import SUPPORTED_DB_SCHEMES
+
+
+WRITER_OPTION = "gridgov_writer"
 
 
 class UnsupportedDatabase(ValueError):
@@ -108,10 +112,12 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         dbapi_connection.isolation_level = None
 
     @sa_event.listens_for(engine.sync_engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        # A read-then-write transaction that started deferred fails with "database is locked" when another
-        # writer commits in between (busy_timeout cannot help); taking the write lock up front avoids it.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection: Any) -> None:
+        # A unit of work reads then writes: started deferred, it fails with "database is locked" when another
+        # writer commits in between (busy_timeout cannot help), so it takes the write lock up front. Plain reads
+        # (credential lookups, the relay's scan, probes) stay deferred and never wait for writers (WAL).
+        immediate = connection.get_execution_options().get(WRITER_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -126,6 +132,38 @@ async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:
         await connection.run_sync(metadata.create_all)
 
 
+class WriterLock:
+    """One SQLite writer at a time inside this process, queued in asyncio instead of SQLite's sleeping busy handler.
+
+    Re-entrant per task, so a unit of work opened inside another one in the same task does not deadlock.
+    PostgreSQL needs none of this (``enabled=False``).
+    """
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._depth = 0
+
+    async def acquire(self) -> None:
+        if not self.enabled:
+            return
+        task = asyncio.current_task()
+        if self._owner is task and task is not None:
+            self._depth += 1
+            return
+        await self._lock.acquire()
+        self._owner, self._depth = task, 1
+
+    def release(self) -> None:
+        if not self.enabled or self._depth == 0:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+
 class Database:
     """An engine, its session factory and the identity used on published events."""
 
@@ -136,11 +174,13 @@ class Database:
         self.service = service
         self.source = source_for(service, district)
         self.topic_prefix = topic_prefix
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+        writer = engine.execution_options(**{WRITER_OPTION: True})
+        self.sessions = async_sessionmaker(writer, expire_on_commit=False, class_=AsyncSession)
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self.on_commit: list[Callable[[], None]] = []
         self.cache: dict[str, Any] = {}
+        self.writer = WriterLock(enabled=not is_postgres(engine))
 
     def uow(self) -> "UnitOfWork":
         return UnitOfWork(self)
@@ -162,6 +202,7 @@ class UnitOfWork:
         self._rows: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> "UnitOfWork":
+        await self.db.writer.acquire()
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -169,7 +210,10 @@ class UnitOfWork:
             if exc_type is not None:
                 await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                self.db.writer.release()
 
     def publish(self, event: Event, *, key: str, subject: str | None = None, jurisdiction: str | None = None) -> str:
         """Queue ``event`` in the outbox of this transaction; returns its ce_id."""

@@ -19,8 +19,7 @@ from shared.broker import EmbeddedBroker, free_port
 from shared.db import Database, create_schema, make_engine
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-BODY = {"category": "02060201", "description": "菜场门口占道经营，影响通行", "grid_code": "330903001001001",
-        "address": "沈家门街道某路 12 号", "reporter": {"name": "张三", "phone": "13812345678"}}
+
 
 
 async def _fresh_db(kind: str, tmp: str) -> tuple[str, str | None]:
@@ -59,9 +58,11 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _measure(url: str, headers: dict[str, str], *, seconds: int) -> dict[str, Any]:
-    loadgen.wrk(url, body=BODY, headers=headers, seconds=2)  # warm-up
-    saturated = loadgen.wrk(url, body=BODY, headers=headers, seconds=seconds)
-    at_200 = asyncio.run(loadgen.paced(url, body=BODY, headers=headers, rate=200, seconds=seconds))
+    bodies = loadgen.demo_bodies(3000)
+    loadgen.wrk(url, bodies=bodies[:500], headers=headers, seconds=2)  # warm-up
+    saturated = loadgen.wrk(url, bodies=bodies, headers=headers, seconds=seconds)
+    at_200 = asyncio.run(loadgen.paced(url, bodies=loadgen.demo_bodies(4000)[3000:], headers=headers, rate=200,
+                                       seconds=seconds))
     return {"saturated": saturated, "at_200_per_s": at_200}
 
 

@@ -19,10 +19,42 @@ import orjson
 
 WRK_SCRIPT = """
 wrk.method = "POST"
-wrk.body = [[%s]]
 wrk.headers["Content-Type"] = "application/json"
 %s
+local bodies = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, bodies[(n %% #bodies) + 1])
+end
 """
+
+WHO = ["门口", "楼下", "路口", "桥头", "菜场边", "学校旁", "公交站", "停车场", "巷子里", "广场上", "码头边", "商场前"]
+WHAT = ["有人摆摊卖水果", "早餐车占用盲道", "堆放大量建筑垃圾", "井盖松动发出响声", "路灯连续三晚不亮",
+        "垃圾桶满溢无人清运", "共享单车乱停挡路", "绿化带被踩踏", "污水外溢有异味", "广告牌歪斜有坠落风险"]
+WHEN = ["今天早上", "昨晚", "最近一周", "每天傍晚", "周末", "上午九点多"]
+
+
+def ticket_bodies(count: int, *, grids: list[str], categories: list[str], seed: int = 7) -> list[dict[str, Any]]:
+    """Distinct, realistic submissions (different places and words), so duplicate merging stays out of the way."""
+    import random
+
+    rng = random.Random(seed)
+    return [{"category": rng.choice(categories), "grid_code": rng.choice(grids),
+             "description": f"{rng.choice(WHEN)}{rng.choice(WHO)}{rng.choice(WHAT)}，编号{i}",
+             "address": f"第{rng.randint(1, 99)}街{rng.randint(1, 400)}号"} for i in range(count)]
+
+
+def demo_bodies(count: int) -> list[dict[str, Any]]:
+    """Bodies placed in the demo district's real grids, with street-level categories."""
+    from datetime import UTC, datetime
+
+    from services.registry.domain.seed import putuo_district
+    from shared.taxonomy import load_taxonomy
+
+    grids = [g.code for g in putuo_district(now=datetime.now(UTC)).grids if g.kind == "comprehensive"]
+    categories = [code for code, item in load_taxonomy().items.items() if item.level in ("community", "street")]
+    return ticket_bodies(count, grids=grids, categories=categories[:40])
 
 
 def wait_http(url: str, *, timeout: float = 60) -> None:
@@ -45,13 +77,14 @@ def wait_port_free(port: int) -> None:
         time.sleep(0.1)
 
 
-def wrk(url: str, *, body: dict[str, Any], headers: dict[str, str], seconds: int = 10, connections: int = 32,
-        threads: int = 1) -> dict[str, float]:
+def wrk(url: str, *, bodies: list[dict[str, Any]], headers: dict[str, str], seconds: int = 10,
+        connections: int = 32, threads: int = 1) -> dict[str, float]:
     """Saturate ``url`` with POSTs; requests/s and latency percentiles as wrk reports them."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     header_lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
-    script = WRK_SCRIPT % (orjson.dumps(body).decode(), header_lines)
+    lua_bodies = ",".join("[[" + orjson.dumps(body).decode() + "]]" for body in bodies)
+    script = WRK_SCRIPT % (header_lines, lua_bodies)
     script += """
 done = function(summary, latency, requests)
   io.write(string.format("P50 %d\\nP99 %d\\nERR %d\\n", latency:percentile(50), latency:percentile(99),
@@ -70,13 +103,14 @@ end
     return {"requests_per_s": rate, "p50_ms": p50, "p99_ms": p99, "errors": errors}
 
 
-async def paced(url: str, *, body: dict[str, Any], headers: dict[str, str], rate: float, seconds: float) -> dict[str, float]:
+async def paced(url: str, *, bodies: list[dict[str, Any]], headers: dict[str, str], rate: float,
+                seconds: float) -> dict[str, float]:
     """Send POSTs at a fixed rate (open loop) and measure each response's latency."""
     latencies: list[float] = []
     failures = 0
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        async def one() -> None:
+        async def one(body: dict[str, Any]) -> None:
             nonlocal failures
             started = time.perf_counter()
             response = await client.post(url, json=body, headers=headers)
@@ -88,7 +122,7 @@ async def paced(url: str, *, body: dict[str, Any], headers: dict[str, str], rate
             delay = begin + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
+            tasks.append(asyncio.create_task(one(bodies[i % len(bodies)])))
         await asyncio.gather(*tasks)
     ordered = sorted(latencies)
     return {"rate": rate, "requests": len(ordered), "failures": failures, "p50_ms": statistics.median(ordered),

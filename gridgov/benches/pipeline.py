@@ -21,7 +21,7 @@ from rich.console import Console
 
 from gridgov.benches import loadgen
 from gridgov.benches.bus import raw_kafka
-from gridgov.benches.intake import BODY, _baseline
+from gridgov.benches.intake import _baseline
 from gridgov.services import NAMES
 from gridgov.supervisor import Supervisor
 from shared import topics
@@ -78,11 +78,12 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[max(0, int(len(ordered) * q) - 1)] if ordered else float("nan")
 
 
-async def _paced(url: str, key: str, watcher: RoutedWatcher, *, rate: float, seconds: float) -> dict[str, Any]:
+async def _paced(url: str, key: str, watcher: RoutedWatcher, *, rate: float, seconds: float,
+                 bodies: list[dict[str, Any]]) -> dict[str, Any]:
     accepted: dict[str, float] = {}
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=512)) as client:
-        async def one() -> None:
-            response = await client.post(url, json=BODY, headers={"X-API-Key": key})
+        async def one(body: dict[str, Any]) -> None:
+            response = await client.post(url, json=body, headers={"X-API-Key": key})
             if response.status_code == 201:
                 accepted[response.json()["id"]] = time.time()
 
@@ -91,7 +92,7 @@ async def _paced(url: str, key: str, watcher: RoutedWatcher, *, rate: float, sec
             delay = begin + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
+            tasks.append(asyncio.create_task(one(bodies[i % len(bodies)])))
         await asyncio.gather(*tasks)
     deadline = time.time() + 30
     while time.time() < deadline and any("routed_seen" not in watcher.stages.get(t, {}) for t in accepted):
@@ -118,8 +119,8 @@ def _latency_report(accepted: dict[str, float], watcher: RoutedWatcher, *, rate:
 async def _saturate(url: str, key: str, watcher: RoutedWatcher, *, seconds: int) -> dict[str, Any]:
     before = sum("routed_seen" in s for s in watcher.stages.values())
     started = time.time()
-    result = await asyncio.to_thread(loadgen.wrk, url, body=BODY, headers={"X-API-Key": key}, seconds=seconds,
-                                     connections=64)
+    result = await asyncio.to_thread(loadgen.wrk, url, bodies=loadgen.demo_bodies(5000)[2000:], headers={"X-API-Key": key},
+                                     seconds=seconds, connections=64)
     drain_deadline = time.time() + 60
     accepted = result["requests_per_s"] * seconds
     while time.time() < drain_deadline:
@@ -155,10 +156,10 @@ def _start_system(console: Console, var: Path) -> tuple[Supervisor, dict[str, st
 
 async def _wait_routable(url: str, key: str, watcher: RoutedWatcher, *, timeout: float = 120) -> None:
     """The routing replica fills from registry events: wait until a probe ticket is routed to a real unit."""
-    deadline = time.time() + timeout
+    deadline, probes = time.time() + timeout, iter(loadgen.demo_bodies(5000)[:1000])
     async with httpx.AsyncClient(timeout=10) as client:
         while time.time() < deadline:
-            created = await client.post(url, json=BODY, headers={"X-API-Key": key})
+            created = await client.post(url, json=next(probes), headers={"X-API-Key": key})
             if created.status_code != 201:  # the key is still replicating from the registry
                 await asyncio.sleep(0.2)
                 continue
@@ -168,7 +169,8 @@ async def _wait_routable(url: str, key: str, watcher: RoutedWatcher, *, timeout:
                 if "routed_seen" in watcher.stages.get(ticket, {}):
                     break
             read = (await client.get(f"{url}/{ticket}", headers={"X-API-Key": key})).json()
-            if (read.get("assignment") or {}).get("unit_code", "").endswith("-enforcement"):
+            unit = (read.get("assignment") or {}).get("unit_code", "")
+            if unit and not unit.endswith("-center"):
                 return
     raise TimeoutError("routing never produced a real assignment")
 
@@ -188,9 +190,11 @@ async def _pipeline(console: Console, *, quick: bool) -> dict[str, Any]:
             await watcher.start()
             await _wait_routable(url, key, watcher)
             seconds = 5 if quick else 20
-            for rate in (200, 1000):
+            pool = loadgen.demo_bodies(50000)
+            for rate, bodies in ((200, pool[5000:25000]), (1000, pool[25000:])):
                 console.print(f"paced {rate} tickets/s for {seconds}s …")
-                figures[f"at_{rate}_per_s"] = await _paced(url, key, watcher, rate=rate, seconds=seconds)
+                figures[f"at_{rate}_per_s"] = await _paced(url, key, watcher, rate=rate, seconds=seconds,
+                                                           bodies=bodies)
             console.print("saturating with wrk …")
             figures["saturated"] = await _saturate(url, key, watcher, seconds=seconds)
             await watcher.stop()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from services.intake import api, handlers, store
-from services.intake.handlers import callbacks
+from services.intake.handlers import callbacks, geocoding
 from services.intake.handlers.hotline import forget_old_nonces
 from services.intake.settings import Settings
 from shared import pii, topics
+from shared.auth import Principal, issue_token
 from shared.bus.consumer import Subscription
 from shared.db import Database
 from shared.runtime import ServiceRuntime, create_service_app
@@ -32,11 +34,44 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
     async def start_callbacks(runtime: ServiceRuntime) -> None:
         assert runtime.db is not None and app is not None
         runtime.spawn(_deliver_callbacks(runtime.db, settings, app.state.callback_policy), name="hotline-callbacks")
+        runtime.spawn(_geocode(runtime.db, settings), name="intake-geocoding")
 
     app = create_service_app(settings, runtime=runtime, routers=api.routers, title="gridgov intake",
                              description="Every channel in, one ticket lifecycle.", on_start=[start_callbacks])
     app.state.callback_policy = callbacks.CallbackPolicy()
     return app
+
+
+def _service_token(settings: Settings) -> str:
+    """A short-lived token signed with the deployment's shared secret: intake calling the registry as itself."""
+    common = settings.common
+    principal = Principal(key_id="intake", kind="service", scope=common.district_code, roles=("system",))
+    return issue_token(principal, secret_key=common.secret_key, now=datetime.now(UTC), ttl=timedelta(minutes=10))
+
+
+async def _geocode(db: Database, settings: Settings, *, interval: float = 0.5) -> None:
+    """Locate tickets accepted without a grid, in batches, through the registry's geocoder."""
+    async with httpx.AsyncClient(base_url=settings.registry_url, timeout=10.0) as client:
+        async def locate(points: list[dict[str, float]]) -> list[dict[str, Any]]:
+            response = await client.post("/api/v1/geocode", json={"points": points},
+                                         headers={"Authorization": f"Bearer {_service_token(settings)}"})
+            response.raise_for_status()
+            results: list[dict[str, Any]] = response.json()["results"]
+            return results
+
+        while True:
+            try:
+                await geocoding.locate_pending(db, locate, now=datetime.now(UTC))
+            except Exception as error:  # registry down: tickets stay geocode_pending until the next round
+                if _cancelling():
+                    raise asyncio.CancelledError() from None
+                log.warning("geocoding round failed: %s", error)
+            await asyncio.sleep(interval)
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def _deliver_callbacks(db: Database, settings: Settings, policy: callbacks.CallbackPolicy) -> None:
@@ -49,13 +84,14 @@ async def _deliver_callbacks(db: Database, settings: Settings, policy: callbacks
         rounds = 0
         while True:
             try:
-                async with db.uow() as uow:
-                    await callbacks.deliver_due(uow, send, now=datetime.now(UTC),
-                                                decrypt=lambda text: pii.decrypt(text, key=key), policy=policy)
+                await callbacks.deliver_due(db, send, now=datetime.now(UTC),
+                                            decrypt=lambda text: pii.decrypt(text, key=key), policy=policy)
                 rounds += 1
                 if rounds % 600 == 0:
                     async with db.uow() as uow:
                         await forget_old_nonces(uow, now=datetime.now(UTC))
             except Exception:  # the loop must outlive a database hiccup; the log says what happened
+                if _cancelling():  # a driver may turn our cancellation into its own error
+                    raise asyncio.CancelledError() from None
                 log.exception("hotline callback round failed")
             await asyncio.sleep(policy.interval)

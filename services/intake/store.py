@@ -47,6 +47,7 @@ class TicketRow(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-
     result: str = ""
     self_resolved: bool = False
     media_url: str | None = Field(default=None, max_length=1000)
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     hotline_client: str | None = Field(default=None, max_length=64)
     machine: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 

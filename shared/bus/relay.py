@@ -39,13 +39,17 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from None  # a driver error raised in place of our cancellation
                 log.exception("outbox relay batch failed; retrying")
                 await asyncio.sleep(0.5)
                 continue
             if sent < self.batch_size:
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.idle_interval)
+                    async with asyncio.timeout(self.idle_interval):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
 
@@ -67,8 +71,12 @@ class OutboxRelay:
                 rows = (await connection.execute(query)).mappings().all()
                 await connection.rollback()
             await self._publish(rows)
-            async with self.db.engine.begin() as connection:
-                await self._mark_sent(connection, rows)
+            await self.db.writer.acquire()
+            try:
+                async with self.db.engine.begin() as connection:
+                    await self._mark_sent(connection, rows)
+            finally:
+                self.db.writer.release()
         self._count(rows)
         return len(rows)
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from services.intake.app import create_app
 from shared.events.ticket import TicketSupervised
 from tests.builders import issue_key, ticket_body
-from tests.harness import running_service, wait_for
-from tests.intake.support import UNIT, publish_as, routed, settings
+from tests.harness import wait_for
+from tests.intake.support import UNIT, publish_as, routed, running_intake, settings
 
 
 async def _created(client, key) -> dict:
@@ -24,7 +24,7 @@ async def _state_is(client, key, ticket_id, state):
 
 async def test_signing_an_unrouted_ticket_is_409_naming_the_allowed_states(database, common):
     target = database("intake")
-    async with running_service(create_app, settings(common, target), target) as (app, client):
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
         key = await issue_key(app.state.db, scope="330903")
         ticket = await _created(client, key)
         response = await client.post(f"/api/v1/tickets/{ticket['id']}/actions/sign", headers={"X-API-Key": key})
@@ -35,7 +35,7 @@ async def test_signing_an_unrouted_ticket_is_409_naming_the_allowed_states(datab
 
 async def test_routed_ticket_walks_the_main_path_with_a_full_timeline(database, common):
     target = database("intake")
-    async with running_service(create_app, settings(common, target), target) as (app, client):
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
         key, headers = await issue_key(app.state.db, scope="330903"), {}
         headers = {"X-API-Key": key}
         ticket = await _created(client, key)
@@ -55,7 +55,7 @@ async def test_routed_ticket_walks_the_main_path_with_a_full_timeline(database, 
 
 async def test_invalid_command_body_is_422_naming_the_field(database, common):
     target = database("intake")
-    async with running_service(create_app, settings(common, target), target) as (app, client):
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
         key = await issue_key(app.state.db, scope="330903")
         ticket = await _created(client, key)
         response = await client.post(f"/api/v1/tickets/{ticket['id']}/actions/not_accept", json={"reson": "x"},
@@ -67,7 +67,7 @@ async def test_invalid_command_body_is_422_naming_the_field(database, common):
 
 async def test_not_accepted_ticket_cannot_be_reopened(database, common):
     target = database("intake")
-    async with running_service(create_app, settings(common, target), target) as (app, client):
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
         key = await issue_key(app.state.db, scope="330903")
         ticket = await _created(client, key)
         refused = await client.post(f"/api/v1/tickets/{ticket['id']}/actions/not_accept",
@@ -80,7 +80,7 @@ async def test_not_accepted_ticket_cannot_be_reopened(database, common):
 
 async def test_viewer_cannot_act_and_other_street_does_not_see_the_ticket(database, common):
     target = database("intake")
-    async with running_service(create_app, settings(common, target), target) as (app, client):
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
         key = await issue_key(app.state.db, scope="330903")
         viewer = await issue_key(app.state.db, scope="330903", roles=["viewer"])
         other = await issue_key(app.state.db, scope="330903002")
@@ -92,7 +92,7 @@ async def test_viewer_cannot_act_and_other_street_does_not_see_the_ticket(databa
 
 async def test_supervision_from_escalation_lands_in_the_timeline_once(database, common):
     target = database("intake")
-    async with running_service(create_app, settings(common, target), target) as (app, client):
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
         key = await issue_key(app.state.db, scope="330903")
         ticket = await _created(client, key)
         await publish_as(app, "routing", routed(ticket["id"]), key=ticket["id"])
@@ -112,7 +112,7 @@ async def test_supervision_from_escalation_lands_in_the_timeline_once(database, 
 
 async def test_own_events_are_not_applied_twice(database, common):
     target = database("intake")
-    async with running_service(create_app, settings(common, target), target) as (app, client):
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
         key = await issue_key(app.state.db, scope="330903")
         ticket = await _created(client, key)
         response = await client.post(f"/api/v1/tickets/{ticket['id']}/actions/supervise",
@@ -121,3 +121,20 @@ async def test_own_events_are_not_applied_twice(database, common):
         await publish_as(app, "routing", routed(ticket["id"]), key=ticket["id"])  # arrives after our own event
         read = await wait_for(lambda: _state_is(client, key, ticket["id"], "routed"))
         assert [e["type"] for e in read["timeline"]].count("supervised") == 1
+
+
+async def test_grid_worker_fix_on_the_spot_is_closed_at_once_and_keeps_photos(database, common):
+    target = database("intake")
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
+        worker = await issue_key(app.state.db, scope="330903001001", roles=["grid_worker"])
+        body = {**ticket_body(), "self_resolved": True,
+                "photos": [{"url": "https://img.example.cn/a.jpg", "taken_at": "2026-11-24T09:00:00+08:00"}]}
+        created = await client.post("/api/v1/grid-reports", json=body, headers={"X-API-Key": worker})
+        assert created.status_code == 201, created.text
+        ticket = created.json()
+        assert (ticket["state"], ticket["channel"], ticket["self_resolved"]) == ("closed", "grid_worker", True)
+        assert [e["type"] for e in ticket["timeline"]] == ["received", "closed"]
+        assert ticket["attachments"][0]["url"] == "https://img.example.cn/a.jpg"
+        outside = await client.post("/api/v1/grid-reports", json={**body, "grid_code": "330903002001001"},
+                                     headers={"X-API-Key": worker})
+        assert outside.status_code == 403

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from services.intake.app import create_app
 from services.intake.settings import Settings
-from shared.db import Database, create_schema, make_engine
+from shared.db import Database, make_engine
+from shared.migrations import migrate
 from tests.harness import create_pg_schema, wait_for
 from tests.shared.test_bus import Pipeline, effect_count, open_db, received
 
@@ -42,7 +43,7 @@ async def test_relay_killed_between_commit_and_publish_delivers_once_after_resta
     metadata = create_app(Settings(database_url=target.url, common=common)).state.runtime.metadata
     source = Database(make_engine(target.url, schema=target.schema), metadata, service="intake", district="330903",
                       topic_prefix=common.topic_prefix)
-    await create_schema(source.engine, source.metadata)
+    await migrate(source, service="intake")
     total = 3000
     for start in range(0, total, 500):
         async with source.uow() as uow:

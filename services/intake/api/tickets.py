@@ -80,6 +80,7 @@ class TicketRead(BaseModel):
     result: str
     self_resolved: bool
     allowed_actions: list[str]
+    attachments: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
@@ -101,6 +102,7 @@ def ticket_read(row: store.TicketRow) -> TicketRead:
         co_unit_codes=list((row.machine or {}).get("co_unit_codes") or []), overdue=row.overdue,
         master_id=row.master_id, rating=row.rating, result=row.result, self_resolved=row.self_resolved,
         allowed_actions=allowed_commands(row.state),  # type: ignore[arg-type]
+        attachments=row.attachments or [],
         timeline=row.timeline, created_at=store.aware(row.created_at), updated_at=store.aware(row.updated_at),
     )
 

@@ -154,8 +154,8 @@ def token_response(*, token: str, service_request_id: str | None) -> list[dict[s
 
 
 def format_datetime(moment: datetime) -> str:
-    """ISO 8601 with an offset (the spec requires time-zone information)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=CHINA)).isoformat(timespec="seconds")
+    """ISO 8601 with an offset (the spec requires one), in China Standard Time."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=CHINA)).astimezone(CHINA).isoformat(timespec="seconds")
 
 
 _UNENCODED_PLUS = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")  # "+08:00" sent unescaped

@@ -11,7 +11,7 @@ from typing import Any
 
 from services.intake import store
 from services.intake.domain import hotline
-from shared.db import UnitOfWork
+from shared.db import Database, UnitOfWork
 from shared.events.ticket import TicketClosed, TicketEvaluated, TicketEvent, TicketReopened, TicketResolved
 
 log = logging.getLogger(__name__)
@@ -60,39 +60,57 @@ async def _queue(uow: UnitOfWork, row: store.TicketRow, event: TicketEvent, *, n
     await uow.session.flush()
 
 
-async def deliver_due(uow: UnitOfWork, send: Send, *, now: datetime, decrypt: Callable[[str], str],
+@dataclass(frozen=True)
+class _Due:
+    id: int
+    client_id: str
+    payload: dict[str, Any]
+    url: str | None
+    secret: str
+
+
+async def deliver_due(db: Database, send: Send, *, now: datetime, decrypt: Callable[[str], str],
                       policy: CallbackPolicy = CallbackPolicy()) -> int:
-    """Try every ticket's first pending callback that is due; returns how many were delivered."""
-    delivered = 0
-    integrations = {row.client_id: row for row in await store.hotline_integrations(uow)}
-    for callback in await store.pending_callbacks(uow):
-        if store.aware(callback.next_attempt_at) > now:
-            continue
-        integration = integrations.get(callback.client_id)
-        if integration is None or not integration.callback_url:
-            _failed(callback, "no callback URL configured", now=now, policy=policy, final=True)
-            continue
-        delivered += await _attempt(callback, send, url=integration.callback_url,
-                                    secret=decrypt(integration.secret_encrypted), now=now, policy=policy)
-    await uow.commit()
-    return delivered
+    """Try every ticket's first pending callback that is due; returns how many were delivered.
+
+    The HTTP calls happen outside any transaction, so a slow hotline never holds the database.
+    """
+    async with db.uow() as uow:
+        integrations = {row.client_id: row for row in await store.hotline_integrations(uow)}
+        due = [_Due(c.id or 0, c.client_id, c.payload, getattr(integrations.get(c.client_id), "callback_url", None),
+                    decrypt(integrations[c.client_id].secret_encrypted) if c.client_id in integrations else "")
+               for c in await store.pending_callbacks(uow) if store.aware(c.next_attempt_at) <= now]
+    outcomes = {item.id: await _attempt(item, send, now=now) for item in due}
+    if not outcomes:
+        return 0
+    async with db.uow() as uow:
+        for callback_id, error in outcomes.items():
+            callback = await uow.session.get(store.HotlineCallback, callback_id)
+            if callback is not None:
+                _settle(callback, error, now=now, policy=policy)
+        await uow.commit()
+    return sum(error is None for error in outcomes.values())
 
 
-async def _attempt(callback: store.HotlineCallback, send: Send, *, url: str, secret: str, now: datetime,
-                   policy: CallbackPolicy) -> int:
-    body = hotline.encode_body(callback.payload)
-    headers = hotline.signed_headers(secret, body, client_id=callback.client_id, now=now,
+async def _attempt(item: _Due, send: Send, *, now: datetime) -> str | None:
+    """None when the hotline took it (2xx), else why not."""
+    if not item.url:
+        return "final: no callback URL configured"
+    body = hotline.encode_body(item.payload)
+    headers = hotline.signed_headers(item.secret, body, client_id=item.client_id, now=now,
                                      nonce=secrets.token_hex(12))
     try:
-        status = await send(url, body, headers)
+        status = await send(item.url, body, headers)
     except Exception as error:  # network failures are retried, never raised
-        _failed(callback, f"{type(error).__name__}: {error}", now=now, policy=policy)
-        return 0
-    if 200 <= status < 300:
+        return f"{type(error).__name__}: {error}"
+    return None if 200 <= status < 300 else f"HTTP {status}"
+
+
+def _settle(callback: store.HotlineCallback, error: str | None, *, now: datetime, policy: CallbackPolicy) -> None:
+    if error is None:
         callback.status, callback.delivered_at, callback.attempts = "delivered", now, callback.attempts + 1
-        return 1
-    _failed(callback, f"HTTP {status}", now=now, policy=policy)
-    return 0
+        return
+    _failed(callback, error.removeprefix("final: "), now=now, policy=policy, final=error.startswith("final: "))
 
 
 def _failed(callback: store.HotlineCallback, error: str, *, now: datetime, policy: CallbackPolicy,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.intake import store
@@ -25,12 +26,14 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
                         reporter_encrypted: str | None = None, reporter_masked: dict[str, str] | None = None,
                         idempotency_key: str | None = None, geocode_pending: bool = False,
                         hotline_client: str | None = None, media_url: str | None = None,
-                        commit: bool = True) -> store.TicketRow:
+                        attachments: list[dict[str, Any]] | None = None, commit: bool = True) -> store.TicketRow:
     """Accept one ticket: row, idempotency record and TicketReceived in one transaction."""
     if idempotency_key:
         existing = await store.find_idempotent(uow, caller=actor, key=idempotency_key)
         if existing and (row := await store.get_ticket(uow, existing)) is not None:
             return row
+    # Location without a grid: accept now, the geocoding loop finishes it (never a network call here).
+    geocode_pending = geocode_pending or (new.grid_code is None and new.location is not None)
     ticket_id = await _new_id(uow, district=district, now=now)
     events = receive(new, ticket_id=ticket_id, district=district, now=now, actor=actor,
                      geocode_pending=geocode_pending)
@@ -42,6 +45,7 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
         reporter_encrypted=reporter_encrypted, reporter_masked=reporter_masked, external_id=new.external_id,
         geocode_pending=geocode_pending, created_by=actor, created_at=now, updated_at=now,
         self_resolved=new.self_resolved, hotline_client=hotline_client, media_url=media_url,
+        attachments=attachments or [],
     )
     uow.session.add(row)
     if idempotency_key:

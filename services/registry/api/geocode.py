@@ -8,8 +8,8 @@ import orjson
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from services.registry.deps import CallerDep, DatabaseDep, GeocodersDep
-from services.registry.domain.geocoder import Geocoder
+from services.registry.deps import CallerDep, DatabaseDep, GeocodersDep, Principal
+from services.registry.domain.geocoder import OUTSIDE, Geocoder
 from services.registry.handlers.reports import snapshot_page
 
 router = APIRouter(tags=["lookups"])
@@ -46,11 +46,16 @@ def geocode_all(geocoder: Geocoder, points: list[LonLat | Vessel]) -> list[dict[
     return results
 
 
+def within_scope(caller: Principal, result: dict[str, Any]) -> dict[str, Any]:
+    """A grid outside the caller's jurisdiction is answered as outside every grid (existence is not disclosed)."""
+    return result if not result.get("inside") or caller.can_see(result.get("grid_code")) else OUTSIDE.as_dict()
+
+
 @router.post("/geocode")
 async def geocode_batch(body: GeocodeRequest, caller: CallerDep, db: DatabaseDep, geocoders: GeocodersDep) -> Response:
     """Points or vessel ids → grid code and chain; a point outside every grid answers inside=false."""
     geocoder = await geocoders.get(db)
-    return _json({"results": geocode_all(geocoder, body.points)})
+    return _json({"results": [within_scope(caller, result) for result in geocode_all(geocoder, body.points)]})
 
 
 @router.get("/geocode")
@@ -59,7 +64,7 @@ async def geocode_one(caller: CallerDep, db: DatabaseDep, geocoders: GeocodersDe
                       ) -> Response:
     """One point → one result object."""
     geocoder = await geocoders.get(db)
-    return _json(geocoder.locate(lon, lat).as_dict())
+    return _json(within_scope(caller, geocoder.locate(lon, lat).as_dict()))
 
 
 @router.get("/snapshot/{kind}")

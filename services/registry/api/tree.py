@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from shared.events.registry import GridKind, UnitKind
-from shared.problems import NotFound
+from shared.problems import Forbidden, NotFound
 from services.registry import store
 from services.registry.deps import CallerDep, DatabaseDep, GeocodersDep
 from services.registry.domain.grids import Employment, Grid, GridWorker, TeamMember, TeamRole
@@ -261,6 +261,9 @@ async def save_worker(body: WorkerCreate, caller: CallerDep, db: DatabaseDep) ->
     caller.require_role(*WRITERS)
     worker = GridWorker(body.id, body.name, body.phone, body.employment, caller.scope[:6])
     async with db.uow() as uow:
+        existing = await store.get(uow, store.WorkerRow, body.id)
+        if existing is not None and existing.district_code != worker.district_code:
+            raise Forbidden(f"worker '{body.id}' is outside your jurisdiction {caller.scope}")
         await handlers.save_worker(uow, worker)
         await uow.commit()
     return body
