@@ -229,7 +229,8 @@ class TokenBuckets:
         return 0.0
 
 
-def _limit(request: Request, principal: Principal) -> Principal:
+def rate_limit(request: Request, principal: Principal) -> Principal:
+    """Spend one of the caller's tokens or raise 429; for routes that authenticate without ``CallerDep``."""
     state = request.app.state
     common = state.settings.common
     buckets: TokenBuckets = state.db.cache.setdefault(
@@ -247,11 +248,11 @@ async def authenticate(request: Request) -> Principal:
     now = datetime.now(UTC)
     api_key = request.headers.get("x-api-key") or request.query_params.get("api_key")
     if api_key:
-        return _limit(request, await principal_from_api_key(state.db, api_key, now=now))
+        return rate_limit(request, await principal_from_api_key(state.db, api_key, now=now))
     bearer = request.headers.get("authorization", "")
     token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else request.cookies.get("gridgov_session")
     if token:
-        return _limit(request, read_token(token, secret_key=state.settings.common.secret_key, now=now))
+        return rate_limit(request, read_token(token, secret_key=state.settings.common.secret_key, now=now))
     raise Unauthorized("authentication required: send X-API-Key or Authorization: Bearer <token>",
                        headers={"WWW-Authenticate": 'Bearer realm="gridgov"'})
 
