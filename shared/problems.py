@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class Invalid(Problem):
 
 
 _DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {}
+# PostgreSQL refuses text it cannot store (a NUL character): the request's fault, not the server's.
+UNSTORABLE_TEXT_STATES = ("22021", "22P05")
 
 
 def register_domain_error(error: type[Exception], *, status: int, kind: str) -> None:
@@ -110,3 +113,10 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(500, "internal error; see the service log", kind="internal", instance=request.url.path)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, error: DBAPIError) -> JSONResponse:
+        if getattr(error.orig, "sqlstate", None) in UNSTORABLE_TEXT_STATES:
+            return problem_response(422, "the text contains characters that cannot be stored (e.g. NUL)",
+                                    kind="validation-error", instance=request.url.path)
+        return await _unexpected(request, error)

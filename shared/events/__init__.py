@@ -8,6 +8,8 @@ from shared.events.registry import (
     DivisionUpserted,
     GridRemoved,
     GridUpserted,
+    PlaceUpserted,
+    ResidentRecordChanged,
     UnitUpserted,
 )
 from shared.events.ticket import *  # noqa: F403

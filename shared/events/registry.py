@@ -78,3 +78,26 @@ class CredentialIssued(RegistryEvent):
 class CredentialRevoked(RegistryEvent):
     ce_type: ClassVar[str] = "cn.gridgov.credential.revoked.v1"
     key_id: str
+
+
+class ResidentRecordChanged(RegistryEvent):
+    """A resident record was registered, re-verified or moved out; carries no personal data."""
+
+    ce_type: ClassVar[str] = "cn.gridgov.resident.changed.v1"
+    person_id: str
+    grid_code: str
+    kind: str
+    live: bool
+    verified_at: datetime | None = None
+    expires_at: datetime | None = None
+    moved_out_at: datetime | None = None
+
+
+class PlaceUpserted(RegistryEvent):
+    """A building, key place, city component or organisation was registered (public fields only)."""
+
+    ce_type: ClassVar[str] = "cn.gridgov.place.upserted.v1"
+    place_id: str
+    kind: str
+    grid_code: str
+    name: str

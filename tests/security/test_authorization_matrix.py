@@ -22,6 +22,8 @@ async def test_every_endpoint_refuses_absent_unknown_and_expired_credentials_and
                 problems += await _other_district_sees_nothing(world, call)
             if call.query_jurisdiction:
                 problems += await _street_cannot_widen(world, call)
+            if call.method != "GET" and call.template not in READ_ONLY_POSTS | set(SIGNED):
+                problems += await _viewer_cannot_write(world, call)
         problems += await _valid_for_a_district_key(world, calls)
         assert not problems, "\n".join(problems)
 
@@ -46,6 +48,17 @@ async def _other_district_sees_nothing(world: World, call: Call) -> list[str]:
     else:
         ok = response.status_code in (403, 404) or (response.status_code < 300 and not mentions_district(response.text))
     return [] if ok else [f"{call} with a 430104 key: {response.status_code} {response.text[:300]}"]
+
+
+# POSTs that change nothing, so a viewer may send them.
+READ_ONLY_POSTS = {"/api/v1/geocode": "a batch lookup", "/api/v1/routing/simulate": "a what-if replay, nothing stored"}.keys()
+
+
+async def _viewer_cannot_write(world: World, call: Call) -> list[str]:
+    """A district key with only the viewer role changes nothing: 403 on every write."""
+    response = await call.send(world, world.keys["viewer"][call.service])
+    return [] if response.status_code == 403 else [f"{call} with a viewer key: {response.status_code} "
+                                                   f"{response.text[:200]}"]
 
 
 async def _street_cannot_widen(world: World, call: Call) -> list[str]:

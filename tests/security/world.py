@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +41,9 @@ class World:
     def headers(self, kind: str, service: str) -> dict[str, str]:
         return {"X-API-Key": self.keys[kind][service]}
 
-    async def get(self, service: str, path: str, *, kind: str = "district", **params: Any) -> Any:
-        """GET with a key of ``kind`` (the district's by default)."""
-        return await self.client(service).get(path, params=params, headers=self.headers(kind, service))
+    async def get(self, service: str, path: str, *, as_key: str = "district", **params: Any) -> Any:
+        """GET with a key of kind ``as_key`` (the district's by default)."""
+        return await self.client(service).get(path, params=params, headers=self.headers(as_key, service))
 
 
 KEY_KINDS: dict[str, tuple[str, list[str], bool]] = {
@@ -52,6 +52,7 @@ KEY_KINDS: dict[str, tuple[str, list[str], bool]] = {
     "street_b": (STREET_B, ["system", "dispatcher", "admin"], False),
     "foreign": (FOREIGN, ["system", "dispatcher", "admin"], False),
     "expired": (DISTRICT, ["system", "dispatcher", "admin"], True),
+    "viewer": (DISTRICT, ["viewer"], False),
 }
 
 
@@ -90,7 +91,11 @@ async def tickets_everywhere(world: World) -> None:
         world.tickets[street] = await post_ticket(world, street, reporter=REPORTERS[index],
                                                   text=f"第{index + 1}个路口有人占道经营")
     for ticket_id in world.tickets.values():
-        await wait_for(lambda t=ticket_id: _seen_everywhere(world, t), timeout=30, interval=0.1)
+        await wait_for(_probe(world, ticket_id), timeout=30, interval=0.1)
+
+
+def _probe(world: World, ticket_id: str) -> Callable[[], Awaitable[bool]]:
+    return lambda: _seen_everywhere(world, ticket_id)
 
 
 async def _seen_everywhere(world: World, ticket_id: str) -> bool:
@@ -113,5 +118,5 @@ def _walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, str, APIRoute]]
         if original is not None:  # FastAPI ≥ 0.16x keeps included routers as lazy branches
             yield from _walk(original.routes, prefix + (route.include_context.prefix or ""))
         elif isinstance(route, APIRoute):
-            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
                 yield method, prefix + route.path, route

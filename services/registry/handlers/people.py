@@ -8,7 +8,9 @@ from typing import Any
 
 from shared import pii
 from shared.db import UnitOfWork
+from shared.events.registry import PlaceUpserted, ResidentRecordChanged
 from services.registry import store
+from services.registry.domain.residency import is_live
 from services.registry.domain.errors import DuplicateRecord, UnknownCode
 from services.registry.domain.people import Organisation, Person, check_organisation, check_person, verify
 from services.registry.domain.places import (
@@ -58,6 +60,15 @@ def residency_of(row: store.PersonRow) -> Person:
                   verified_at=row.verified_at, expires_at=row.expires_at, moved_out_at=row.moved_out_at)
 
 
+def _announce(uow: UnitOfWork, row: store.PersonRow, *, now: datetime) -> None:
+    """Tell replicas (counts, analytics) that a resident record changed, without any personal data."""
+    event = ResidentRecordChanged(
+        occurred_at=now, jurisdiction=row.grid_code, person_id=row.id, grid_code=row.grid_code, kind=row.kind,
+        live=is_live(residency_of(row), now=now), verified_at=row.verified_at, expires_at=row.expires_at,
+        moved_out_at=row.moved_out_at)
+    uow.publish(event, key=row.id, jurisdiction=row.grid_code)
+
+
 async def _require_grid(uow: UnitOfWork, grid_code: str) -> None:
     if await store.get(uow, store.GridRow, grid_code) is None:
         raise UnknownCode(f"grid '{grid_code}' is not in the registry")
@@ -75,6 +86,7 @@ async def register_person(uow: UnitOfWork, person: Person, *, keys: PiiKeys, now
         raise DuplicateRecord(f"person '{person.id}' already exists")
     row = person_row(person, keys=keys, now=now)
     uow.session.add(row)
+    _announce(uow, row, now=now)
     return row
 
 
@@ -84,6 +96,7 @@ async def confirm_residence(uow: UnitOfWork, row: store.PersonRow, *, now: datet
     person = verify(residency_of(row), now=now)
     row.verified_at, row.expires_at, row.moved_out_at, row.updated_at = person.verified_at, person.expires_at, None, now
     uow.session.add(row)
+    _announce(uow, row, now=now)
     return row
 
 
@@ -92,6 +105,7 @@ async def record_move_out(uow: UnitOfWork, row: store.PersonRow, *, now: datetim
     await store.claim_writer(uow)
     row.moved_out_at, row.updated_at = now, now
     uow.session.add(row)
+    _announce(uow, row, now=now)
     return row
 
 
@@ -125,4 +139,6 @@ async def register_place(uow: UnitOfWork, place: Place, *, now: datetime) -> sto
     row = store.PlaceRow(id=key, kind=PLACE_KINDS[type(place)], grid_code=place.grid_code, name=place.name,
                          data=data, updated_at=now)
     uow.session.add(row)
+    uow.publish(PlaceUpserted(occurred_at=now, jurisdiction=row.grid_code, place_id=row.id, kind=row.kind,
+                              grid_code=row.grid_code, name=row.name), key=row.id, jurisdiction=row.grid_code)
     return row
