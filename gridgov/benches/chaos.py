@@ -101,8 +101,9 @@ class Ledger:
             entry = (headers.get("ce_id", ""), headers.get("dlq_consumer", ""), headers.get("dlq_offset", ""))
             if entry not in self._dlq_seen:
                 self._dlq_seen.add(entry)
-                self.dlq.append({"key": (record.key or b"").decode(errors="replace"), "type": headers.get("ce_type", ""),
-                                 "consumer": headers.get("dlq_consumer", ""), "reason": headers.get("dlq_reason", "")})
+                self.dlq.append({"key": (record.key or b"").decode(errors="replace"),
+                                 "type": headers.get("ce_type", ""), "consumer": headers.get("dlq_consumer", ""),
+                                 "reason": headers.get("dlq_reason", "")})
         elif headers.get("ce_type") == ROUTED and orjson.loads(record.value).get("sequence") == 1:
             self.routed.setdefault(record.key.decode(), set()).add(headers["ce_id"])
         elif headers.get("ce_type") == RECEIVED:
@@ -114,7 +115,7 @@ class Ledger:
 # ---- the system -------------------------------------------------------------------------------------------------
 
 async def _create_databases(names: list[str]) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     connection = await asyncpg.connect(PG_ADMIN)
     try:
@@ -125,7 +126,7 @@ async def _create_databases(names: list[str]) -> None:
 
 
 async def _drop_databases(names: list[str]) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     connection = await asyncpg.connect(PG_ADMIN)
     try:
@@ -324,12 +325,16 @@ async def _get_json(client: httpx.AsyncClient, url: str, **params: Any) -> Any:
     return None
 
 
-async def _listed(client: httpx.AsyncClient, system: System, *, since: datetime, until: datetime) -> set[str]:
-    found, cursor = set(), None
+async def _listed(client: httpx.AsyncClient, system: System, *, since: datetime, until: datetime) -> dict[str, bool]:
+    """Intake's tickets created in the window, each with whether intake knows its assignment."""
+    found: dict[str, bool] = {}
+    cursor = None
     while True:
-        params = {"since": since.isoformat(), "until": until.isoformat(), "limit": 500}
-        page = await _get_json(client, system.url("intake", "/api/v1/tickets"), **params, **({"cursor": cursor} if cursor else {}))
-        found |= {item["id"] for item in page["items"]}
+        params: dict[str, Any] = {"since": since.isoformat(), "until": until.isoformat(), "limit": 500}
+        if cursor:
+            params["cursor"] = cursor
+        page = await _get_json(client, system.url("intake", "/api/v1/tickets"), **params)
+        found.update({item["id"]: bool(item.get("assignment")) for item in page["items"]})
         cursor = page.get("next_cursor")
         if not cursor:
             return found
@@ -337,8 +342,8 @@ async def _listed(client: httpx.AsyncClient, system: System, *, since: datetime,
 
 async def _received_total(client: httpx.AsyncClient, system: System) -> int:
     today = datetime.now(UTC).date()
-    summary = await _get_json(client, system.url("analytics", "/api/v1/metrics/summary"),
-                              since=(today - timedelta(days=2)).isoformat(), until=(today + timedelta(days=2)).isoformat())
+    window = {"since": (today - timedelta(days=2)).isoformat(), "until": (today + timedelta(days=2)).isoformat()}
+    summary = await _get_json(client, system.url("analytics", "/api/v1/metrics/summary"), **window)
     return int((summary or {}).get("total", {}).get("received") or 0)
 
 
@@ -391,7 +396,7 @@ async def _settled(client: httpx.AsyncClient, system: System, tickets: set[str],
 async def _scenario(system: System, ledger: Ledger, name: str, bodies: list[dict[str, Any]], *,
                     rate: float) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=20, headers={"X-API-Key": system.key}) as client:
-        received_before = await _received_total(client, system)
+        received_before, dlq_before = await _received_total(client, system), len(ledger.dlq)
         started = datetime.now(UTC)
         load = asyncio.create_task(_load(system, bodies, rate=rate))
         await asyncio.sleep(len(bodies) / rate / 3)
@@ -400,21 +405,26 @@ async def _scenario(system: System, ledger: Ledger, name: str, bodies: list[dict
         if name.startswith("broker-restart"):
             await ledger.open(system.env["GRIDGOV_BROKER_URL"])
             fault["tickets_partitions"] = len(ledger.partitions)
-        listed = await _listed(client, system, since=started, until=datetime.now(UTC))
+        ended = datetime.now(UTC)
+        listed = set(await _listed(client, system, since=started, until=ended))
         tickets = posted["accepted"] | listed
         drain = await _drain(system, ledger, tickets, expected_received=received_before + len(tickets), client=client,
                              timeout=DRAIN_TIMEOUT)
         per_ticket = await _settled(client, system, tickets, timeout=max(10.0, DRAIN_TIMEOUT - drain))
         received = await _received_total(client, system) - received_before
+        assigned = sum((await _listed(client, system, since=started, until=ended)).values())
     routed = {t: len(ledger.routed.get(t, ())) for t in tickets}
     return {"scenario": name, **fault, "posted": len(bodies), "http": posted["statuses"],
             "accepted_201": len(posted["accepted"]), "intake_listed": len(listed),
             "accepted_not_acknowledged": len(listed - posted["accepted"]),
             "routed_once": sum(n == 1 for n in routed.values()), "doubled": sum(n > 1 for n in routed.values()),
             "lost": sum(n == 0 for n in routed.values()),
-            "lost_not_on_kafka": sum(n == 0 and t not in ledger.received for t, n in routed.items()), "merged": len(tickets & ledger.merged), **per_ticket,
+            "lost_not_on_kafka": sum(n == 0 and t not in ledger.received for t, n in routed.items()),
+            "merged": len(tickets & ledger.merged), "intake_assigned": assigned, **per_ticket,
             "analytics_received": received, "analytics_equal": received == len(tickets),
-            "drain_s": round(drain, 1), **(_dlq_report(ledger) if name == "poison" else {})}
+            "drain_s": round(drain, 1), "dlq_records": len(ledger.dlq) - dlq_before,
+            "dlq_consumers": sorted({e["consumer"] for e in ledger.dlq[dlq_before:]}),
+            **(_dlq_report(ledger) if name == "poison" else {})}
 
 
 def _dlq_report(ledger: Ledger) -> dict[str, Any]:
@@ -479,16 +489,20 @@ LEGEND = (
     "the scenario's time window; *routed once* tickets with exactly one distinct `ticket.routed` event of sequence 1 "
     "on Kafka (redelivered copies of one event count once); *routing decisions once* tickets whose decisions at "
     "routing show one initial decision; *clocks once* tickets with exactly one initial sign-off clock at escalation; "
+    "*intake assigned* tickets whose assignment intake shows (it learns it from `ticket.routed`); "
     "*analytics received* growth of analytics' received total; *doubled* tickets with two or more initial routings; "
-    "*lost* stored tickets never routed.")
+    "*lost* stored tickets never routed; *DLQ records* records dead-lettered during the scenario (every consumer "
+    "of `gridgov.tickets` dead-letters its own copy of a bad record).")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
     columns = ("scenario", "fault", "accepted_201", "accepted_not_acknowledged", "intake_listed", "routed_once",
-               "decided_once", "clocks_once", "analytics_received", "doubled", "lost", "drain_s")
+               "decided_once", "clocks_once", "intake_assigned", "analytics_received", "doubled", "lost", "dlq_records",
+               "drain_s")
     head = ("| scenario | fault | HTTP 201 | not acked | intake list | routed once (Kafka) | routing decisions once | "
-            "clocks once | analytics received | doubled | lost | drain s |\n" + "|---" * len(columns) + "|\n")
-    return head + "".join("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |\n" for row in rows)
+            "clocks once | intake assigned | analytics received | doubled | lost | DLQ records | drain s |\n")
+    head += "|---" * len(columns) + "|\n"
+    return head + "".join("| " + " | ".join(str(row.get(c, "—")) for c in columns) + " |\n" for row in rows)
 
 
 def _findings(rows: list[dict[str, Any]]) -> str:
@@ -496,6 +510,11 @@ def _findings(rows: list[dict[str, Any]]) -> str:
     lines = [f"- **{r['scenario']}**: {r['lost']} stored tickets never routed ({r.get('lost_not_on_kafka', 0)} of them "
              f"never reached Kafka), {r['doubled']} doubled; HTTP outcomes {r['http']}." for r in rows
              if r["lost"] or r["doubled"] or not r["analytics_equal"]]
+    lines += [f"- **{r['scenario']}**: {r['dlq_records']} records dead-lettered by {', '.join(r['dlq_consumers'])}: "
+              "events dropped over a transient fault, not poison." for r in rows
+              if r.get("dlq_records") and r["scenario"] != "poison"]
+    if any("dlq_records" not in r for r in rows):
+        lines.append("- Cells marked — were not measured by the bench version that produced these rows.")
     if by_name.get("broker-restart", {}).get("lost") and not by_name.get("broker-restart-services", {}).get("lost", 1):
         lines.append(f"- {BROKER_LOSS}")
     if any(name.startswith("broker-restart") for name in by_name):

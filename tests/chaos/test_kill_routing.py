@@ -17,5 +17,6 @@ async def test_kill_9_of_routing_under_load_neither_loses_nor_doubles_a_ticket()
     assert row["accepted_201"] >= 290, row["http"]  # routing down does not stop intake from accepting
     assert row["lost"] == 0 and row["doubled"] == 0, row
     assert row["routed_once"] == tickets == row["intake_listed"]
-    assert row["decided_once"] == tickets and row["clocks_once"] == tickets
+    assert row["decided_once"] == tickets and row["clocks_once"] == tickets == row["intake_assigned"]
     assert row["analytics_received"] == tickets
+    assert row["dlq_records"] == 0, row["dlq_consumers"]
