@@ -39,6 +39,16 @@ class Supervisor:
 
     def start_broker(self, port: int) -> str:
         self.broker = EmbeddedBroker(port=port, log_path=self.var_dir / "broker.log").start()
+        # Create the topics with their partition counts before anything produces (Tansu would auto-create 4).
+        import asyncio
+
+        from shared.bus.kafka import ensure_topics
+        from shared.settings import CommonSettings
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:  # callable from inside a running event loop too
+            pool.submit(lambda: asyncio.run(ensure_topics(CommonSettings(broker_url=self.broker.url)))).result()
         self.console.print(f"[bold]broker[/] Tansu on {self.broker.url} (memory storage)")
         return self.broker.url
 

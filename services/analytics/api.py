@@ -58,7 +58,7 @@ async def metrics_summary(
 
 @router.get("/assessment", response_model=None)
 async def assessment(
-    caller: CallerDep, db: DatabaseDep, month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    caller: CallerDep, db: DatabaseDep, month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     jurisdiction: Code = None, format: Literal["json", "csv", "xlsx"] = "json",
 ) -> dict[str, Any] | Response:
     """The monthly assessment table per handling unit, ranked within peer groups (community class A/B/C)."""

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
-from sqlalchemy import select
+from aiokafka.errors import IllegalStateError, KafkaError
+from sqlalchemy import select, text
 
 from shared import telemetry, topics
 from shared.bus.envelope import Envelope, MalformedMessage, decode
@@ -89,10 +91,30 @@ class Consumer:
     async def run(self) -> None:
         """Poll, handle and commit until cancelled."""
         assert self.kafka is not None
+        last_check = 0.0
         while True:
             batch = await self.kafka.getmany(timeout_ms=200, max_records=self.sub.batch_size)
             if batch:
                 await self.handle_batch(batch)
+            elif time.monotonic() - last_check > 1.0:
+                last_check = time.monotonic()
+                await self._rewind_if_log_restarted()
+
+    async def _rewind_if_log_restarted(self) -> None:
+        """A broker restarted empty answers fetches past its log's end with nothing (no OUT_OF_RANGE): a position
+        beyond the end means the log was reset, so read it again from the start (inboxes drop what was handled)."""
+        assert self.kafka is not None
+        try:
+            partitions = list(self.kafka.assignment())
+            if not partitions:
+                return
+            ends = await self.kafka.end_offsets(partitions)
+            reset = [tp for tp in partitions if await self.kafka.position(tp) > ends.get(tp, 0)]
+        except (KafkaError, asyncio.TimeoutError, AssertionError, IllegalStateError):
+            return  # broker unreachable right now; try again on the next idle poll
+        if reset:
+            log.warning("log of %s restarted below our position; reading it again from the start", reset)
+            self.kafka.seek_to_beginning(*reset)
 
     async def handle_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         records = [record for partition in batch.values() for record in partition]
@@ -140,9 +162,32 @@ class Consumer:
         self._count(fresh, "ok")
         return True
 
+    async def _database_answers(self) -> bool:
+        try:
+            async with self.db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def _wait_for_database(self) -> None:
+        """A database outage is not a poison message: wait (with backoff) until the database answers again."""
+        delay = 0.2
+        while not await self._database_answers():
+            log.warning("database of %s unreachable; waiting %.1fs before retrying", self.sub.name, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
     async def _handle_alone(self, env: Envelope) -> str | None:
-        """Slow path: retry one message with backoff; return the reason if it must go to the DLQ."""
-        for attempt in range(self.sub.retries):
+        """Slow path: retry one message with backoff; return the reason if it must go to the DLQ.
+
+        Only a handler that still fails while its database answers sends the message to the DLQ."""
+        reason = ""
+        attempt = 0
+        while attempt < self.sub.retries:
+            if not await self._database_answers():
+                await self._wait_for_database()
+                continue
             try:
                 async with self.db.uow() as uow:
                     uow.batch = [env]
@@ -154,7 +199,10 @@ class Consumer:
                 return None
             except Exception as error:  # the reason travels to the DLQ
                 reason = f"{type(error).__name__}: {error}"
+                if not await self._database_answers():
+                    continue  # the outage, not the message, made it fail: not an attempt
                 await asyncio.sleep(self.sub.backoff * (4**attempt))
+                attempt += 1
         self._count([env], "dlq")
         return f"handler failed after {self.sub.retries} attempts: {reason}"
 

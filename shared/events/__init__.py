@@ -17,5 +17,6 @@ from shared.events.ticket import TicketEvent
 
 __all__ = [
     "EVENT_TYPES", "Event", "UnknownEventType", "event_class", "AlertRaised", "CredentialIssued",
-    "CredentialRevoked", "DivisionUpserted", "GridRemoved", "GridUpserted", "UnitUpserted", "TicketEvent",
+    "CredentialRevoked", "DivisionUpserted", "GridRemoved", "GridUpserted", "PlaceUpserted", "ResidentRecordChanged",
+    "UnitUpserted", "TicketEvent",
 ]

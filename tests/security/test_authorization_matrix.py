@@ -55,9 +55,8 @@ READ_ONLY_POSTS = {"/api/v1/geocode": "a batch lookup",
                    "/api/v1/routing/simulate": "a what-if replay, nothing stored"}.keys()
 
 
-# Found by this matrix in files this suite may not change; tests/security/test_roles.py holds them as strict xfails.
-KNOWN_ROLE_GAPS = {"/api/v1/tickets": "intake: a viewer-only key creates tickets (no require_role)",
-                   "/open311/v2/requests.{fmt}": "intake: a viewer-only api_key creates Open311 requests"}
+# Role gaps found by this matrix and since fixed stay listed empty here; tests/security/test_roles.py covers them.
+KNOWN_ROLE_GAPS: dict[str, str] = {}
 
 
 async def _viewer_cannot_write(world: World, call: Call) -> list[str]:

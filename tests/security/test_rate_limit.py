@@ -31,8 +31,6 @@ async def test_a_key_over_its_burst_gets_429_with_retry_after_and_other_keys_go_
         assert (await client.get(PROBES[service], headers={"X-API-Key": patient})).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="intake's Open311 endpoints authenticate with principal_from_api_key directly "
-                   "(services/intake/api/open311.py _caller), bypassing shared.auth.rate_limit: no 429 there")
 async def test_open311_requests_with_an_api_key_are_rate_limited_too(database, common):
     from services.intake.app import create_app
     from services.intake.settings import Settings

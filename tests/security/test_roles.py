@@ -1,4 +1,4 @@
-"""Role gaps found by the authorization matrix in intake (not changeable here): strict xfails until fixed."""
+"""Role gaps the authorization matrix found in intake, now closed: a viewer-only key creates nothing."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from tests.harness import running_service
 GRID = "330903001001001"
 
 
-@pytest.mark.xfail(strict=True, reason="services/intake/api/tickets.py create_ticket and api/open311.py "
-                   "create_request check the scope but no role: a viewer-only key creates tickets")
 async def test_a_viewer_key_cannot_create_tickets_through_rest_or_open311(database, common):
     target = database("intake")
     settings = Settings(database_url=target.url, common=common, registry_url="http://registry.invalid")

@@ -22,9 +22,8 @@ from tests.security.world import SERVICES, running_world, tickets_everywhere
 
 EXAMPLES_PER_OPERATION = 5
 SKIPPED = {"/api/v1/stream": "server-sent events never end"}
-# 5xx found here in files this suite may not change; each has its own strict xfail below, so a fix shows up.
-KNOWN_SERVER_ERRORS = {("analytics", "/api/v1/assessment"): "month=2026-13 passes the pattern, then "
-                       "services/analytics/api.py:66 raises ValueError('month must be in 1..12') → 500"}
+# 5xx found here are fixed in place; the assessment month one keeps its own regression test below.
+KNOWN_SERVER_ERRORS: dict[tuple[str, str], str] = {}
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
@@ -102,7 +101,6 @@ def _bytes(content: Any) -> bytes:
     return content.encode() if isinstance(content, str) else str(content).encode()
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_SERVER_ERRORS[("analytics", "/api/v1/assessment")])
 async def test_an_impossible_assessment_month_is_a_422_not_a_500(database, common):
     async with running_world(database, common) as world:
         response = await world.client("analytics").get("/api/v1/assessment", params={"month": "2026-13"},

@@ -231,3 +231,24 @@ def test_unknown_database_scheme_is_refused_with_one_line(url):
     with pytest.raises(ValidationError) as error:
         Settings(database_url=url)
     assert "is not supported" in str(error.value)
+
+
+async def test_a_running_consumer_rereads_a_log_that_restarted_empty(database, common):
+    port_broker = EmbeddedBroker().start()
+    local = common.model_copy(update={"broker_url": port_broker.url})
+    db = await open_db(database("bus"), local)
+    try:
+        async with Pipeline(db, local):
+            await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(300, 320)])
+            await wait_for(lambda: count_is(db, 20))
+            restart_at = datetime.now(UTC)
+            port_broker.stop()
+            port_broker = EmbeddedBroker(port=port_broker.port).start()
+            await ensure_topics(local)
+            await redrive(db, since=restart_at - timedelta(minutes=5))
+            await publish(db, received("330903-20261125-000399"))
+            await wait_for(lambda: count_is(db, 21), timeout=30)
+        assert await effect_count(db) == 21
+    finally:
+        port_broker.stop()
+        await db.dispose()

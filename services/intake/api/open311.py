@@ -17,11 +17,12 @@ from services.intake.deps import DatabaseDep, SettingsDep
 from services.intake.domain import open311 as o3
 from services.intake.domain.model import NewTicket
 from services.intake.settings import Settings
-from shared.auth import Principal, principal_from_api_key
+from shared.auth import Principal, principal_from_api_key, rate_limit
 from shared.events.ticket import Point
 from shared.problems import Problem
 from shared.taxonomy import UnknownCategory, load_taxonomy
 
+CREATING_ROLES = ("open311", "system", "dispatcher", "grid_worker", "hotline")
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
 SERVICE_NOTICE = "已受理，将按时限办理"
 
@@ -34,16 +35,17 @@ async def _answer(fmt: str, produce: Callable[[o3.Format], Awaitable[tuple[Any, 
         body = o3.render(payload, chosen, root=root, item=item)
     except o3.Open311Error as error:
         status, body = error.code, o3.render_errors([error], chosen)
-    except Problem as problem:  # authentication and scope errors, in the spec's shape
+    except Problem as problem:  # authentication, scope and rate-limit errors, in the spec's shape
         status, body = problem.status, o3.render_errors([o3.Open311Error(problem.status, problem.detail)], chosen)
+        return Response(body, status_code=status, media_type=o3.MEDIA_TYPES[chosen], headers=problem.headers)
     return Response(body, status_code=status, media_type=o3.MEDIA_TYPES[chosen])
 
 
-async def _caller(db: Any, params: Mapping[str, str]) -> Principal:
+async def _caller(request: Request, db: Any, params: Mapping[str, str]) -> Principal:
     api_key = params.get("api_key")
     if not api_key:
         raise o3.Open311Error(401, "api_key is required")
-    return await principal_from_api_key(db, api_key, now=datetime.now(UTC))
+    return rate_limit(request, await principal_from_api_key(db, api_key, now=datetime.now(UTC)))
 
 
 @router.get("/services.{fmt}")
@@ -77,10 +79,11 @@ async def create_request(fmt: str, request: Request, db: DatabaseDep, settings: 
     async def produce(_: o3.Format) -> tuple[Any, str, str | None, int]:
         form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
         o3.check_jurisdiction(form.get("jurisdiction_id"), district=settings.common.district_code)
-        caller = await _caller(db, {**request.query_params, **form})
+        caller = await _caller(request, db, {**request.query_params, **form})
         created = o3.parse_create(form)
         _item(created.service_code, status=400)
         caller.require_within(settings.common.district_code)
+        caller.require_role(*CREATING_ROLES)
         row = await _create(db, settings, created, actor=caller.key_id)
         return o3.created_response(service_request_id=row.id, service_notice=SERVICE_NOTICE), \
             "service_requests", "request", 201
@@ -133,7 +136,7 @@ async def one_request(request_id: str, fmt: str, request: Request, db: DatabaseD
 async def _visible(db: Any, settings: Settings, request: Request, *, ids: tuple[str, ...],
                    query: o3.RequestQuery | None = None, missing_ok: bool = False) -> list[store.TicketRow]:
     o3.check_jurisdiction(request.query_params.get("jurisdiction_id"), district=settings.common.district_code)
-    caller = await _caller(db, request.query_params)
+    caller = await _caller(request, db, request.query_params)
     query = query or o3.RequestQuery(ids=ids)
     states = [state for status in query.statuses for state in o3.states_for(status)]
     async with db.uow() as uow:

@@ -123,6 +123,7 @@ async def create_ticket(body: TicketCreate, caller: CallerDep, db: DatabaseDep, 
                         idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> TicketRead:
     """Accept a ticket from a departmental system."""
     district = settings.common.district_code
+    caller.require_role("system", "dispatcher", "grid_worker", "open311", "hotline")
     caller.require_within(body.grid_code or district)
     encrypted, masked = protect_reporter(body.reporter, settings)
     new = NewTicket(
