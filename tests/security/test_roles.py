@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from services.intake.app import create_app
 from services.intake.settings import Settings
