@@ -297,7 +297,7 @@ def new_district_command(
 
 @app.command()
 def bench(
-    target: Annotated[str, typer.Argument(help="bus | geocode | intake | routing | timers | analytics | pipeline")],
+    target: Annotated[str, typer.Argument(help="bus | geocode | intake | routing | timers | analytics | pipeline | chaos")],
     quick: Annotated[bool, typer.Option(help="smaller run for a smoke check")] = False,
 ) -> None:
     """Run a benchmark; prints figures and writes JSON under bench/results/."""

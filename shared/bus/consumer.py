@@ -66,6 +66,7 @@ class Consumer:
         self.kafka: AIOKafkaConsumer | None = None
         self.handled = 0
         self._pending_commit: asyncio.Future[None] | None = None
+        self._committed: set[TopicPartition] = set()
 
     async def start(self) -> None:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
@@ -96,7 +97,7 @@ class Consumer:
             batch = await self.kafka.getmany(timeout_ms=200, max_records=self.sub.batch_size)
             if batch:
                 await self.handle_batch(batch)
-            elif time.monotonic() - last_check > 1.0:
+            if time.monotonic() - last_check > 1.0:
                 last_check = time.monotonic()
                 await self._rewind_if_log_restarted()
 
@@ -109,11 +110,13 @@ class Consumer:
             if not partitions:
                 return
             ends = await self.kafka.end_offsets(partitions)
-            reset = [tp for tp in partitions if await self.kafka.position(tp) > ends.get(tp, 0)]
+            reset = [tp for tp in partitions if await self._log_restarted(tp, ends.get(tp, 0))]
         except (KafkaError, asyncio.TimeoutError, AssertionError, IllegalStateError):
             return  # broker unreachable right now; try again on the next idle poll
         if reset:
-            log.warning("log of %s restarted below our position; reading it again from the start", reset)
+            log.warning("log of %s restarted; reading it again from the start (inboxes drop repeats)", reset)
+            for tp in reset:
+                self._committed.discard(tp)
             self.kafka.seek_to_beginning(*reset)
 
     async def handle_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
@@ -133,7 +136,13 @@ class Consumer:
         assert self.kafka is not None
         if self._pending_commit is not None:
             await asyncio.gather(self._pending_commit, return_exceptions=True)
-        self._pending_commit = asyncio.ensure_future(self.kafka.commit(offsets))
+        future = asyncio.ensure_future(self.kafka.commit(offsets))
+        future.add_done_callback(lambda done, keys=tuple(offsets): self._remember_commit(done, keys))
+        self._pending_commit = future
+
+    def _remember_commit(self, done: "asyncio.Future[None]", keys: tuple[TopicPartition, ...]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self._committed.update(keys)
 
     def _decode_all(self, records: list[ConsumerRecord]) -> tuple[list[tuple[ConsumerRecord, Envelope]], _Outcome]:
         decoded, outcome = [], _Outcome()
@@ -161,6 +170,14 @@ class Consumer:
             return False
         self._count(fresh, "ok")
         return True
+
+    async def _log_restarted(self, tp: TopicPartition, end: int) -> bool:
+        """Our position is past the log's end, or the broker forgot offsets we committed: its logs are new."""
+        assert self.kafka is not None
+        position = await self.kafka.position(tp)
+        if position > end:
+            return True
+        return tp in self._committed and position > 0 and await self.kafka.committed(tp) is None
 
     async def _database_answers(self) -> bool:
         try:
