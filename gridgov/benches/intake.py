@@ -16,7 +16,8 @@ from rich.console import Console
 from gridgov.benches import loadgen
 from shared.auth import new_api_key, store_credential
 from shared.broker import EmbeddedBroker, free_port
-from shared.db import Database, create_schema, make_engine
+from shared.db import Database, make_engine
+from shared.migrations import migrate
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -43,7 +44,7 @@ async def _intake_key(url: str) -> str:
     from services.intake.store import IntakeModel
 
     db = Database(make_engine(url), IntakeModel.metadata, service="intake", district="330903")
-    await create_schema(db.engine, db.metadata)
+    await migrate(db, service="intake")
     key, event = new_api_key(scope="330903", roles=["system"], label="bench", now=datetime.now(UTC),
                              jurisdiction="330903")
     async with db.uow() as uow:

@@ -81,11 +81,20 @@ def _pct(values: list[float], q: float) -> float:
 async def _paced(url: str, key: str, watcher: RoutedWatcher, *, rate: float, seconds: float,
                  bodies: list[dict[str, Any]]) -> dict[str, Any]:
     accepted: dict[str, float] = {}
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=512)) as client:
+    failures = 0
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30, pool=None),
+                                 limits=httpx.Limits(max_connections=512)) as client:
         async def one(body: dict[str, Any]) -> None:
-            response = await client.post(url, json=body, headers={"X-API-Key": key})
+            nonlocal failures
+            try:
+                response = await client.post(url, json=body, headers={"X-API-Key": key})
+            except httpx.HTTPError:
+                failures += 1
+                return
             if response.status_code == 201:
                 accepted[response.json()["id"]] = time.time()
+            else:
+                failures += 1
 
         begin, tasks = time.perf_counter(), []
         for i in range(int(rate * seconds)):
@@ -97,7 +106,7 @@ async def _paced(url: str, key: str, watcher: RoutedWatcher, *, rate: float, sec
     deadline = time.time() + 30
     while time.time() < deadline and any("routed_seen" not in watcher.stages.get(t, {}) for t in accepted):
         await asyncio.sleep(0.05)
-    return _latency_report(accepted, watcher, rate=rate)
+    return {**_latency_report(accepted, watcher, rate=rate), "failed_requests": failures}
 
 
 def _latency_report(accepted: dict[str, float], watcher: RoutedWatcher, *, rate: float) -> dict[str, Any]:
