@@ -15,7 +15,8 @@ from shared import topics
 from shared.bus.consumer import Consumer, Subscription
 from shared.bus.envelope import Envelope, encode_data, new_event_id, source_for, to_headers
 from shared.bus.kafka import bootstrap, ensure_topics, make_producer, start_client
-from shared.db import Database, create_schema, make_engine
+from shared.db import Database, make_engine
+from shared.migrations import migrate
 from shared.events import ticket as ev
 from shared.settings import CommonSettings
 
@@ -98,7 +99,7 @@ async def through_consumer(common: CommonSettings, url: str, n: int, *, schema: 
     """The analytics read-model consumer (facts, counters, warnings) on the same events, into a fresh database."""
     db = Database(make_engine(url, schema=schema), store.Base.metadata, service="analytics", district="330903",
                   topic_prefix=common.topic_prefix)
-    await create_schema(db.engine, db.metadata)
+    await migrate(db, service="analytics")
     producer = make_producer(common)
     await start_client(producer, common)
     # A group of its own per run: the committed offsets of an earlier run must not skip the events.

@@ -23,7 +23,8 @@ from sqlalchemy import event as sa_event
 
 from services.analytics import queries, store
 from services.analytics.domain.readmodel import PERIODS, period_end, period_start
-from shared.db import Database, create_schema, make_engine
+from shared.db import Database, make_engine
+from shared.migrations import migrate
 
 FIRST_DAY = date(2025, 1, 1)
 NAMES = {"received": 1.0, "accepted": 0.97, "dispatched": 0.93, "signed": 0.92, "responded_on_time": 0.88,
@@ -190,7 +191,7 @@ def _stats(values: list[float]) -> dict[str, float]:
 async def bench_sqlite(path: str, scale: Scale, requests: list[tuple[str, date, date]]) -> dict[str, Any]:
     db = Database(make_engine(f"sqlite+aiosqlite:///{path}"), store.Base.metadata, service="analytics",
                   district="330903")
-    await create_schema(db.engine, db.metadata)
+    await migrate(db, service="analytics")
     begin = time.perf_counter()
     count = fill_sqlite(path, scale)
     filled = time.perf_counter() - begin
@@ -210,7 +211,7 @@ async def bench_sqlite(path: str, scale: Scale, requests: list[tuple[str, date, 
 
 async def bench_postgres(url: str, dsn: str, scale: Scale, requests: list[tuple[str, date, date]]) -> dict[str, Any]:
     db = Database(make_engine(url), store.Base.metadata, service="analytics", district="330903")
-    await create_schema(db.engine, db.metadata)
+    await migrate(db, service="analytics")
     begin = time.perf_counter()
     count = await fill_postgres(dsn, scale)
     filled = time.perf_counter() - begin

@@ -25,7 +25,8 @@ from shared import topics
 from shared.auth import new_api_key, store_credential
 from shared.broker import free_port
 from shared.bus.kafka import bootstrap, ensure_topics, make_producer, start_client
-from shared.db import Database, create_schema, make_engine
+from shared.db import Database, make_engine
+from shared.migrations import migrate
 from shared.settings import CommonSettings
 
 TIME_MARK = b'"time":"'
@@ -64,7 +65,7 @@ class Client:
 
 async def _issue_key(url: str) -> str:
     db = Database(make_engine(url), store.Base.metadata, service="analytics", district="330903")
-    await create_schema(db.engine, db.metadata)
+    await migrate(db, service="analytics")
     now = datetime.now(UTC)
     key, event = new_api_key(scope="330903", roles=["system"], label="bench", now=now, jurisdiction="330903")
     async with db.uow() as uow:
