@@ -21,6 +21,7 @@ from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import SQLModel
 
 from shared import telemetry
+from shared.groupcommit import GroupCommit
 from shared.bus.envelope import Envelope, encode_data, new_event_id, source_for, to_headers
 from shared.events.base import Event
 from shared.settings import SUPPORTED_DB_SCHEMES
@@ -181,6 +182,7 @@ class Database:
         self.on_commit: list[Callable[[], None]] = []
         self.cache: dict[str, Any] = {}
         self.writer = WriterLock(enabled=not is_postgres(engine))
+        self.group = GroupCommit(self)
 
     def uow(self) -> "UnitOfWork":
         return UnitOfWork(self)
@@ -198,6 +200,7 @@ class UnitOfWork:
         self.envelope: Envelope | None = None
         self.batch: list[Envelope] = []
         self.scratch: dict[str, Any] = {}
+        self.size_hint = 1  # how many callers' work shares this transaction (see shared.groupcommit)
         self.before_commit: list[Callable[["UnitOfWork"], Awaitable[None]]] = []
         self._rows: list[dict[str, Any]] = []
 

@@ -128,7 +128,9 @@ def create_service_app(settings: ServiceSettings, *, runtime: ServiceRuntime, ro
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    # One server span per request, ours (_ObservedRequests), and Prometheus metrics: FastAPI's own telemetry off.
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.settings = settings
     app.state.runtime = runtime
     problems.install(app)

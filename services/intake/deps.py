@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from shared.auth import CallerDep, Principal
-from shared.db import Database
 from services.intake.settings import Settings
+from shared.deps import CallerDep, DatabaseDep, Principal, from_state
 
-
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-DatabaseDep = Annotated[Database, Depends(_db)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
+SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
 
 __all__ = ["CallerDep", "DatabaseDep", "Principal", "SettingsDep"]

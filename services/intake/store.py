@@ -115,22 +115,48 @@ def aware(moment: datetime | None) -> datetime | None:
 
 
 async def next_sequence(uow: UnitOfWork, *, district: str, day: str) -> int:
-    """Allocate the next ticket number of a district-day inside the caller's transaction."""
+    """Allocate the next ticket number of a district-day inside the caller's transaction.
+
+    A transaction shared by several callers (group commit) reserves one block of numbers for all of them, so
+    the counter row is written once per batch. Numbers a batch reserved but did not use leave a gap.
+    """
+    blocks: dict[tuple[str, str], list[int]] = uow.scratch.setdefault("intake.sequence_blocks", {})
+    block = blocks.get((district, day))
+    if not block or block[0] > block[1]:
+        size = max(1, uow.size_hint)
+        last = await _reserve(uow, district=district, day=day, size=size)
+        block = blocks[(district, day)] = [last - size + 1, last]
+    number = block[0]
+    block[0] += 1
+    return number
+
+
+async def _reserve(uow: UnitOfWork, *, district: str, day: str, size: int) -> int:
     table = TicketSequence.__table__
     result = await uow.session.execute(
         update(table).where(table.c.district == district, table.c.day == day)
-        .values(last=table.c.last + 1).returning(table.c.last)
+        .values(last=table.c.last + size).returning(table.c.last)
     )
     value = result.scalar_one_or_none()
     if value is None:
-        uow.session.add(TicketSequence(district=district, day=day, last=1))
+        uow.session.add(TicketSequence(district=district, day=day, last=size))
         await uow.session.flush()
-        return 1
+        return size
     return int(value)
 
 
 async def get_ticket(uow: UnitOfWork, ticket_id: str) -> TicketRow | None:
     return await uow.session.get(TicketRow, ticket_id)
+
+
+async def load_tickets(uow: UnitOfWork, ticket_ids: set[str]) -> list[TicketRow]:
+    """Bring these tickets into the session in one query, so ``get_ticket`` answers them without another
+    (while the caller keeps the returned list: the session's identity map holds its objects weakly)."""
+    ids, rows = sorted(ticket_ids), []
+    for start in range(0, len(ids), 500):
+        query = select(TicketRow).where(TicketRow.id.in_(ids[start:start + 500]))  # type: ignore[attr-defined]
+        rows += list((await uow.session.execute(query)).scalars())
+    return rows
 
 
 async def find_idempotent(uow: UnitOfWork, *, caller: str, key: str) -> str | None:
@@ -190,17 +216,24 @@ class DuplicateSuggestion(IntakeModel, table=True):  # type: ignore[call-arg, mi
     created_at: datetime = Field(sa_type=_TZ)
 
 
+_CANDIDATE_COLUMNS = ("id", "category", "grid_code", "created_at", "address", "description", "lon", "lat", "channel",
+                      "master_id")
+
+
 async def duplicate_candidates(
     uow: UnitOfWork, *, prefix: str, family: str, since: datetime, until: datetime, exclude: str
-) -> list[TicketRow]:
-    """Tickets under ``prefix`` (the community) of the same category family received in the window."""
-    query = select(TicketRow).where(
-        TicketRow.jurisdiction.startswith(prefix),  # type: ignore[attr-defined]
-        TicketRow.category.startswith(family),  # type: ignore[attr-defined]
-        TicketRow.created_at >= since, TicketRow.created_at <= until, TicketRow.id != exclude,
-        TicketRow.state != "not_accepted",
-    ).order_by(TicketRow.created_at).limit(500)  # type: ignore[arg-type]
-    return list((await uow.session.execute(query)).scalars())
+) -> list[Any]:
+    """Tickets under ``prefix`` (the community) of the same category family received in the window, newest first.
+
+    Only the columns duplicate detection reads are loaded (rows with attributes named like TicketRow's).
+    """
+    table = TicketRow.__table__
+    query = select(*(table.c[name] for name in _CANDIDATE_COLUMNS)).where(
+        table.c.jurisdiction.startswith(prefix), table.c.category.startswith(family),
+        table.c.created_at >= since, table.c.created_at <= until, table.c.id != exclude,
+        table.c.state != "not_accepted",
+    ).order_by(table.c.created_at.desc()).limit(500)
+    return list((await uow.session.execute(query)).all())
 
 
 async def suggestions_for(uow: UnitOfWork, *, prefix: str, limit: int = 100) -> list[DuplicateSuggestion]:

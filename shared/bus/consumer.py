@@ -67,6 +67,7 @@ class Consumer:
         self.handled = 0
         self._pending_commit: asyncio.Future[None] | None = None
         self._committed: set[TopicPartition] = set()
+        self._rewinding: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
@@ -117,7 +118,11 @@ class Consumer:
             log.warning("log of %s restarted; reading it again from the start (inboxes drop repeats)", reset)
             for tp in reset:
                 self._committed.discard(tp)
-            self.kafka.seek_to_beginning(*reset)
+            # The fetcher resets the positions while we poll, so the seek finishes during the next getmany: start
+            # it now (its first step marks the partitions) and let it complete in the background.
+            self._rewinding = asyncio.create_task(self.kafka.seek_to_beginning(*reset))
+            self._rewinding.add_done_callback(_report_rewind)
+            await asyncio.sleep(0)
 
     async def handle_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         records = [record for partition in batch.values() for record in partition]
@@ -252,3 +257,8 @@ class Consumer:
             per_type[env.type] = per_type.get(env.type, 0) + 1
         for ce_type, count in per_type.items():
             telemetry.EVENTS_CONSUMED.labels(self.sub.name, ce_type, outcome).inc(count)
+
+
+def _report_rewind(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("rewinding a restarted log failed (%s); the next idle poll tries again", task.exception())

@@ -31,11 +31,16 @@ _PACKAGE = "shared.taxonomy"
 _FILE = re.compile(r"^v(\d+(?:\.\d+)*)\.json$")
 
 
-def available_versions() -> list[str]:
-    """Versions with a data file, oldest first."""
+@lru_cache(maxsize=1)
+def _versions() -> tuple[str, ...]:
     names = (entry.name for entry in resources.files(_PACKAGE).iterdir())
     versions = [match.group(1) for match in map(_FILE.match, names) if match]
-    return sorted(versions, key=lambda v: tuple(int(part) for part in v.split(".")))
+    return tuple(sorted(versions, key=lambda v: tuple(int(part) for part in v.split("."))))
+
+
+def available_versions() -> list[str]:
+    """Versions with a data file, oldest first (the package's data files do not change while it runs)."""
+    return list(_versions())
 
 
 def load_taxonomy(version: str | None = None) -> Taxonomy:

@@ -66,3 +66,39 @@ async def test_idempotency_key_returns_the_first_ticket(database, common):
         first = await client.post("/api/v1/tickets", json=ticket_body(), headers=headers)
         second = await client.post("/api/v1/tickets", json=ticket_body(), headers=headers)
         assert first.json()["id"] == second.json()["id"]
+
+
+async def test_concurrent_posts_share_transactions_but_get_distinct_numbers(database, common):
+    """Group commit: many POSTs at once are written in shared transactions, each answered with its own ticket."""
+    import asyncio
+
+    target = database("intake")
+    async with running_service(create_app, _settings(common, target), target) as (app, client):
+        key = await issue_key(app.state.db, scope="330903")
+        headers = {"X-API-Key": key}
+        replies = await asyncio.gather(*(
+            client.post("/api/v1/tickets", json=ticket_body(description=f"第{i}号楼下占道经营"), headers=headers)
+            for i in range(40)))
+        assert [r.status_code for r in replies] == [201] * 40
+        tickets = [r.json() for r in replies]
+        assert len({t["id"] for t in tickets}) == 40
+        assert [t["description"] for t in tickets] == [f"第{i}号楼下占道经营" for i in range(40)]
+        assert app.state.db.group.batches < 40
+        for ticket in tickets[::13]:
+            read = await client.get(f"/api/v1/tickets/{ticket['id']}", headers=headers)
+            assert read.json()["description"] == ticket["description"]
+
+
+async def test_concurrent_retries_with_one_idempotency_key_make_one_ticket(database, common):
+    import asyncio
+
+    target = database("intake")
+    async with running_service(create_app, _settings(common, target), target) as (app, client):
+        key = await issue_key(app.state.db, scope="330903")
+        headers = {"X-API-Key": key, "Idempotency-Key": "same-retry"}
+        replies = await asyncio.gather(*(client.post("/api/v1/tickets", json=ticket_body(), headers=headers)
+                                         for _ in range(8)))
+        assert {r.status_code for r in replies} == {201}
+        assert len({r.json()["id"] for r in replies}) == 1
+        listed = await client.get("/api/v1/tickets", headers={"X-API-Key": key})
+        assert len(listed.json()["items"]) == 1

@@ -42,10 +42,9 @@ async def create_grid_report(body: GridReportCreate, caller: CallerDep, db: Data
         reporter_masked=" ".join(masked.values()) if masked else None, entry_level="grid",
         self_resolved=body.self_resolved,
     )
-    async with db.uow() as uow:
-        row = await handlers.create_ticket(
-            uow, new, district=settings.common.district_code, actor=caller.key_id, now=datetime.now(UTC),
-            reporter_encrypted=encrypted, reporter_masked=masked,
-            attachments=[photo.model_dump(mode="json") for photo in body.photos])
+    row = await handlers.accept(
+        db, new, district=settings.common.district_code, actor=caller.key_id, now=datetime.now(UTC),
+        reporter_encrypted=encrypted, reporter_masked=masked,
+        attachments=[photo.model_dump(mode="json") for photo in body.photos])
     response.headers["Location"] = f"/api/v1/tickets/{row.id}"
     return ticket_read(row)

@@ -98,11 +98,9 @@ async def _create(db: Any, settings: Settings, created: o3.RequestCreate, *, act
     new = NewTicket(channel="open311", category=created.service_code, description=created.description,
                     location=location, address=created.address_string, external_id=created.device_id,
                     reporter_masked=" ".join(masked.values()) if masked else None)
-    async with db.uow() as uow:
-        row = await handlers.create_ticket(uow, new, district=settings.common.district_code, actor=actor,
-                                           now=datetime.now(UTC), reporter_encrypted=encrypted,
-                                           reporter_masked=masked, media_url=created.media_url)
-    return row
+    return await handlers.accept(db, new, district=settings.common.district_code, actor=actor,
+                                 now=datetime.now(UTC), reporter_encrypted=encrypted, reporter_masked=masked,
+                                 media_url=created.media_url)
 
 
 @router.get("/tokens/{token}.{fmt}")

@@ -131,10 +131,8 @@ async def create_ticket(body: TicketCreate, caller: CallerDep, db: DatabaseDep, 
         location=body.location, grid_code=body.grid_code, address=body.address, external_id=body.external_id,
         reporter_masked=" ".join(masked.values()) if masked else None,
     )
-    async with db.uow() as uow:
-        row = await handlers.create_ticket(uow, new, district=district, actor=caller.key_id, now=datetime.now(UTC),
-                                           reporter_encrypted=encrypted, reporter_masked=masked,
-                                           idempotency_key=idempotency_key)
+    row = await handlers.accept(db, new, district=district, actor=caller.key_id, now=datetime.now(UTC),
+                                reporter_encrypted=encrypted, reporter_masked=masked, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/api/v1/tickets/{row.id}"
     return ticket_read(row)
 

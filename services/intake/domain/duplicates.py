@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -104,6 +105,12 @@ def shingles(text: str, n: int = 2) -> frozenset[str]:
     return frozenset(norm[i:i + n] for i in range(max(len(norm) - n + 1, 1))) if norm else frozenset()
 
 
+@lru_cache(maxsize=8192)
+def _prepared(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """Normalised text, bigrams and house numbers of one report, computed once however often it is compared."""
+    return normalise(text), shingles(text), frozenset(_HOUSE_NUMBER.findall(unicodedata.normalize("NFKC", text)))
+
+
 def stable_hash(value: str) -> int:
     """A 64-bit hash that is the same in every process (unlike ``hash``)."""
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big")
@@ -135,17 +142,17 @@ def band_keys(sig: Sequence[int], *, bands: int = 16) -> list[str]:
 
 def text_similarity(a: str, b: str) -> float:
     """0–1: bigram Jaccard and overlap (terse vs verbose reports) blended with rapidfuzz's partial ratio."""
-    sa, sb = shingles(a), shingles(b)
+    (norm_a, sa, _), (norm_b, sb, _) = _prepared(a), _prepared(b)
     if not sa or not sb:
         return 0.0
     common = len(sa & sb)
     jaccard, overlap = common / len(sa | sb), common / min(len(sa), len(sb))
-    partial = fuzz.partial_ratio(normalise(a), normalise(b)) / 100
+    partial = fuzz.partial_ratio(norm_a, norm_b) / 100
     return 0.3 * jaccard + 0.4 * overlap + 0.3 * partial
 
 
 def _numbers(text: str) -> frozenset[str]:
-    return frozenset(_HOUSE_NUMBER.findall(unicodedata.normalize("NFKC", text)))
+    return _prepared(text)[2]
 
 
 def score(report: Report, other: Report) -> tuple[float, tuple[str, ...]]:

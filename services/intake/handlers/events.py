@@ -23,11 +23,19 @@ def _own(uow: UnitOfWork) -> bool:
     return uow.envelope is not None and uow.envelope.source == uow.db.source
 
 
+async def _ticket(uow: UnitOfWork, ticket_id: str) -> store.TicketRow | None:
+    """The ticket an event is about; the first call in a consumed batch loads every ticket of the batch at once."""
+    if "intake.batch_loaded" not in uow.scratch:  # kept referenced: the session's identity map is weak
+        ids = {ticket_id} | {env.data.ticket_id for env in uow.batch if isinstance(env.data, TicketEvent)}
+        uow.scratch["intake.batch_loaded"] = await store.load_tickets(uow, ids)
+    return await store.get_ticket(uow, ticket_id)
+
+
 async def on_lifecycle_event(event: TicketEvent, uow: UnitOfWork) -> None:
     """Apply routing's and escalation's events (routed, reminded, supervised, escalated, overdue) to the ticket."""
     if _own(uow):
         return
-    row = await store.get_ticket(uow, event.ticket_id)
+    row = await _ticket(uow, event.ticket_id)
     if row is None:
         return
     if isinstance(event, TicketRouted) and row.state not in ("merged", "not_accepted"):
@@ -37,7 +45,7 @@ async def on_lifecycle_event(event: TicketEvent, uow: UnitOfWork) -> None:
 
 async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
     """Look for earlier reports of the same incident: merge a sure match, suggest the likely ones."""
-    row = await store.get_ticket(uow, event.ticket_id)
+    row = await _ticket(uow, event.ticket_id)
     if row is None or row.state not in lifecycle.ALLOWED["merge"]:
         return
     report = as_report(row)
@@ -63,7 +71,8 @@ def _neighbourhood(jurisdiction: str) -> str:
     return jurisdiction[:12] if len(jurisdiction) >= 12 else jurisdiction
 
 
-def as_report(row: store.TicketRow) -> duplicates.Report:
+def as_report(row: Any) -> duplicates.Report:
+    """A stored ticket (or a candidate row with the same column names) as duplicate detection sees it."""
     location = (row.lon, row.lat) if row.lon is not None and row.lat is not None else None
     return duplicates.Report(
         ticket_id=row.id, category=row.category, grid_code=row.grid_code, received_at=store.aware(row.created_at),

@@ -12,7 +12,7 @@ from services.intake.domain.commands import Command, Merge
 from services.intake.domain.model import NewTicket, receive
 from services.intake.handlers.callbacks import enqueue_callbacks
 from shared import codes
-from shared.db import UnitOfWork
+from shared.db import Database, UnitOfWork
 from shared.events.ticket import TicketEvent
 
 _CST = ZoneInfo("Asia/Shanghai")
@@ -45,7 +45,7 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
         reporter_encrypted=reporter_encrypted, reporter_masked=reporter_masked, external_id=new.external_id,
         geocode_pending=geocode_pending, created_by=actor, created_at=now, updated_at=now,
         self_resolved=new.self_resolved, hotline_client=hotline_client, media_url=media_url,
-        attachments=attachments or [],
+        attachments=attachments or [], timeline=[], machine={},  # given: SQLModel's default factories are slow
     )
     uow.session.add(row)
     if idempotency_key:
@@ -54,6 +54,11 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
     if commit:
         await uow.commit()
     return row
+
+
+async def accept(db: Database, new: NewTicket, **options: Any) -> store.TicketRow:
+    """Accept one ticket in a transaction shared with concurrent requests (group commit); see ``create_ticket``."""
+    return await db.group.run(lambda uow: create_ticket(uow, new, commit=False, **options))
 
 
 async def _new_id(uow: UnitOfWork, *, district: str, now: datetime) -> str:
