@@ -177,6 +177,7 @@ class Database:
         self.topic_prefix = topic_prefix
         writer = engine.execution_options(**{WRITER_OPTION: True})
         self.sessions = async_sessionmaker(writer, expire_on_commit=False, class_=AsyncSession)
+        self.read_sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self.on_commit: list[Callable[[], None]] = []
@@ -187,6 +188,10 @@ class Database:
     def uow(self) -> "UnitOfWork":
         return UnitOfWork(self)
 
+    def reader(self) -> "UnitOfWork":
+        """A unit of work that only reads: outside the writer queue (SQLite WAL readers never wait), never commits."""
+        return UnitOfWork(self, read_only=True)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -194,9 +199,11 @@ class Database:
 class UnitOfWork:
     """One transaction: state changes through ``session``, events through ``publish``, inbox through ``mark_handled``."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db
-        self.session: AsyncSession = db.sessions()
+        self.read_only = read_only
+        self.session: AsyncSession = db.read_sessions() if read_only else db.sessions()
+        self.prepared: dict[str, Any] = {}  # what a subscription's prepare step worked out before this transaction
         self.envelope: Envelope | None = None
         self.batch: list[Envelope] = []
         self.scratch: dict[str, Any] = {}
@@ -205,18 +212,20 @@ class UnitOfWork:
         self._rows: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> "UnitOfWork":
-        await self.db.writer.acquire()
+        if not self.read_only:
+            await self.db.writer.acquire()
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
-            if exc_type is not None:
+            if exc_type is not None or self.read_only:
                 await self.session.rollback()
         finally:
             try:
                 await self.session.close()
             finally:
-                self.db.writer.release()
+                if not self.read_only:
+                    self.db.writer.release()
 
     def publish(self, event: Event, *, key: str, subject: str | None = None, jurisdiction: str | None = None) -> str:
         """Queue ``event`` in the outbox of this transaction; returns its ce_id."""
@@ -258,6 +267,8 @@ class UnitOfWork:
         return scratch
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a reader unit of work cannot commit")
         for hook in self.before_commit:
             await hook(self)
         self.before_commit, self.scratch = [], {}

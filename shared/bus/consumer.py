@@ -41,6 +41,10 @@ class Subscription:
     # Handlers that only read rows they wrote through session.get (the identity map) can skip autoflush, so a
     # batch's inserts reach the database once, at commit, as multi-row statements.
     autoflush: bool = True
+    # Optional read-only step run before a batch's transaction, outside SQLite's single writer: it gets the batch's
+    # envelopes and returns findings by envelope id, which handlers read from ``uow.prepared``. Handlers must still
+    # work without them (a message retried alone is handled without this step).
+    prepare: Callable[[Database, list[Envelope]], Awaitable[dict[str, Any]]] | None = None
 
     def wants(self, envelope: Envelope) -> bool:
         return type(envelope.data) in self.handlers and any(
@@ -161,11 +165,12 @@ class Consumer:
     async def _handle_together(self, wanted: list[tuple[ConsumerRecord, Envelope]]) -> bool:
         """Fast path: the whole batch in one transaction, inbox written once."""
         try:
+            prepared = await self.sub.prepare(self.db, [env for _, env in wanted]) if self.sub.prepare else {}
             async with self.db.uow() as uow:
                 uow.session.sync_session.autoflush = self.sub.autoflush
                 seen = await self._seen(uow, [env.id for _, env in wanted])
                 fresh = [env for _, env in wanted if env.id not in seen]
-                uow.batch = fresh
+                uow.batch, uow.prepared = fresh, prepared
                 for env in fresh:
                     await self._call(env, uow)
                 await uow.mark_handled([env.id for env in fresh], self.sub.name)

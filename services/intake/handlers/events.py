@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from services.intake import store
 from services.intake.domain import duplicates, lifecycle
 from services.intake.domain.commands import Merge
 from services.intake.handlers.tickets import record
-from shared.db import UnitOfWork
+from shared.bus.envelope import Envelope
+from shared.db import Database, UnitOfWork
 from shared.events.ticket import (
     TicketArbitrationRequested, TicketEscalated, TicketEvent, TicketOverdue, TicketReceived, TicketReminded,
     TicketRouted, TicketSupervised,
@@ -43,17 +45,40 @@ async def on_lifecycle_event(event: TicketEvent, uow: UnitOfWork) -> None:
     await record(uow, row, [event], now=event.occurred_at.astimezone(UTC), publish=False)
 
 
-async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
-    """Look for earlier reports of the same incident: merge a sure match, suggest the likely ones."""
-    row = await _ticket(uow, event.ticket_id)
+async def find_duplicates(db: Database, envelopes: list[Envelope]) -> dict[str, Any]:
+    """The read-only half of duplicate detection for a consumed batch, run outside the writer's turn.
+
+    Returns the matches per TicketReceived envelope id; ``on_ticket_received`` writes only when there are some.
+    """
+    received = [env for env in envelopes if isinstance(env.data, TicketReceived)]
+    if not received:
+        return {}
+    async with db.reader() as reader:
+        rows = {row.id: row for row in await store.load_tickets(reader, {env.data.ticket_id for env in received})}
+        return {env.id: await _matches(reader, rows.get(env.data.ticket_id)) for env in received}
+
+
+async def _matches(uow: UnitOfWork, row: store.TicketRow | None) -> list[duplicates.Match]:
     if row is None or row.state not in lifecycle.ALLOWED["merge"]:
-        return
-    report = as_report(row)
+        return []
     candidates = await store.duplicate_candidates(
         uow, prefix=_neighbourhood(row.jurisdiction), family=duplicates.family(row.category),
         since=store.aware(row.created_at) - duplicates.WINDOW, until=store.aware(row.created_at), exclude=row.id,
     )
-    matches = duplicates.decide(report, [as_report(c) for c in candidates])
+    return duplicates.decide(as_report(row), [as_report(c) for c in candidates])
+
+
+async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
+    """Look for earlier reports of the same incident: merge a sure match, suggest the likely ones."""
+    envelope_id = uow.envelope.id if uow.envelope is not None else ""
+    matches = uow.prepared.get(envelope_id)
+    if matches == []:
+        return  # prepared before this transaction: nothing to write
+    row = await _ticket(uow, event.ticket_id)
+    if matches is None:
+        matches = await _matches(uow, row)
+    if row is None or row.state not in lifecycle.ALLOWED["merge"]:
+        return
     for match in matches:
         if match.decision == "merge":
             events = lifecycle.decide(store.state_of(row), Merge(master_id=match.master_id,
@@ -73,11 +98,18 @@ def _neighbourhood(jurisdiction: str) -> str:
 
 def as_report(row: Any) -> duplicates.Report:
     """A stored ticket (or a candidate row with the same column names) as duplicate detection sees it."""
-    location = (row.lon, row.lat) if row.lon is not None and row.lat is not None else None
+    return _report(row.id, row.category, row.grid_code, row.created_at, row.address, row.description, row.lon, row.lat,
+                   row.channel, row.master_id)
+
+
+@lru_cache(maxsize=16384)  # the same earlier tickets are candidates of many new ones
+def _report(ticket_id: str, category: str, grid_code: str | None, created_at: datetime, address: str | None,
+            description: str, lon: float | None, lat: float | None, channel: str,
+            master_id: str | None) -> duplicates.Report:
     return duplicates.Report(
-        ticket_id=row.id, category=row.category, grid_code=row.grid_code, received_at=store.aware(row.created_at),
-        text=f"{row.address or ''} {row.description}", location=location, channel=row.channel,
-        master_id=row.master_id,
+        ticket_id=ticket_id, category=category, grid_code=grid_code, received_at=store.aware(created_at),
+        text=f"{address or ''} {description}", location=(lon, lat) if lon is not None and lat is not None else None,
+        channel=channel, master_id=master_id,
     )
 
 
