@@ -26,6 +26,8 @@ class CommonSettings(BaseSettings):
     topic_pattern: str = Field(default="", description="regex of district prefixes a city instance consumes, e.g. 3309[0-9]{2}\\.")
     consumer_mode: Literal["assign", "group"] = "assign"
     fetch_max_wait_ms: int = Field(default=5, ge=1, le=500)
+    idle_fetch_max_wait_ms: int = Field(default=100, ge=1, le=1000,
+                                        description="fetch wait of a consumer whose topics were quiet for a second")
     secret_key: str = DEV_SECRET
     pii_key: str = Field(default="", description="base64 AES-256 key for personal data; derived from secret_key when empty")
     rate_limit_per_second: float = Field(default=1000.0, gt=0, description="sustained requests per API key or operator")

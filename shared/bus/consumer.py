@@ -97,14 +97,28 @@ class Consumer:
     async def run(self) -> None:
         """Poll, handle and commit until cancelled."""
         assert self.kafka is not None
-        last_check = 0.0
+        last_check = last_data = 0.0
         while True:
             batch = await self.kafka.getmany(timeout_ms=200, max_records=self.sub.batch_size)
             if batch:
+                last_data = time.monotonic()
+                self._set_fetch_wait(self.common.fetch_max_wait_ms)
                 await self.handle_batch(batch)
+            elif time.monotonic() - last_data > 1.0:
+                self._set_fetch_wait(self.common.idle_fetch_max_wait_ms)
             if time.monotonic() - last_check > 1.0:
                 last_check = time.monotonic()
                 await self._rewind_if_log_restarted()
+
+    def _set_fetch_wait(self, milliseconds: int) -> None:
+        """Short fetch waits while records flow (Tansu answers a fetch only when its wait is over), long ones once
+        the topics have been quiet for a second: a dozen idle consumers polling every 5 ms kept a 2-core machine
+        half busy (measured: Tansu 46 % of a core, the five services 65 %, with no traffic at all).
+
+        aiokafka reads this attribute each time it builds a fetch request (pinned aiokafka 0.14)."""
+        fetcher = getattr(self.kafka, "_fetcher", None)
+        if fetcher is not None and getattr(fetcher, "_fetch_max_wait_ms", None) != milliseconds:
+            fetcher._fetch_max_wait_ms = milliseconds
 
     async def _rewind_if_log_restarted(self) -> None:
         """A broker restarted empty answers fetches past its log's end with nothing (no OUT_OF_RANGE): a position
