@@ -16,7 +16,7 @@ from aiokafka.errors import IllegalStateError, KafkaError
 from sqlalchemy import select, text
 
 from shared import telemetry, topics
-from shared.bus.envelope import Envelope, MalformedMessage, decode
+from shared.bus.envelope import Envelope, MalformedMessage, decode_for
 from shared.bus.kafka import make_consumer, start_client
 from shared.db import Database, UnitOfWork
 from shared.events.base import Event
@@ -47,9 +47,10 @@ class Subscription:
     prepare: Callable[[Database, list[Envelope]], Awaitable[dict[str, Any]]] | None = None
 
     def wants(self, envelope: Envelope) -> bool:
-        return type(envelope.data) in self.handlers and any(
-            envelope.jurisdiction.startswith(prefix) for prefix in self.prefixes
-        )
+        return self.wants_type(type(envelope.data), envelope.jurisdiction)
+
+    def wants_type(self, event_type: type[Event], jurisdiction: str) -> bool:
+        return event_type in self.handlers and any(jurisdiction.startswith(prefix) for prefix in self.prefixes)
 
 
 @dataclass
@@ -171,7 +172,9 @@ class Consumer:
         decoded, outcome = [], _Outcome()
         for record in records:
             try:
-                decoded.append((record, decode(record.headers, record.value)))
+                envelope = decode_for(record.headers, record.value, wanted=self.sub.wants_type)
+                if envelope is not None:
+                    decoded.append((record, envelope))
             except MalformedMessage as error:
                 outcome.dead.append((record, f"malformed: {error}"))
         return decoded, outcome

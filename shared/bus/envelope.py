@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +65,15 @@ def encode_data(event: Event) -> bytes:
 
 def decode(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None) -> Envelope:
     """Parse one Kafka record into an Envelope, or raise MalformedMessage saying what is wrong."""
+    envelope = decode_for(headers, value, wanted=None)
+    assert envelope is not None
+    return envelope
+
+
+def decode_for(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None, *,
+               wanted: Callable[[type[Event], str], bool] | None) -> Envelope | None:
+    """Like ``decode``, but None for a well-formed record whose type and jurisdiction (read from the headers)
+    ``wanted`` declines: consumers skip other services' events without parsing their bodies."""
     meta = _header_map(headers)
     missing = [name for name in REQUIRED_HEADERS if name not in meta]
     if missing:
@@ -74,6 +84,8 @@ def decode(headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], val
         cls = event_class(meta["ce_type"])
     except UnknownEventType as error:
         raise MalformedMessage(str(error)) from None
+    if wanted is not None and not wanted(cls, meta["ce_jurisdiction"]):
+        return None
     data = _parse_body(cls, value)
     return Envelope(
         id=meta["ce_id"], source=meta["ce_source"], type=meta["ce_type"], time=_parse_time(meta["ce_time"]),
