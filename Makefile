@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 ECHARTS := services/analytics/static/vendor/echarts.min.js
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast lint bench browser-deps postgres clean
+.PHONY: setup run test test-fast lint bench bench-deps browser-deps postgres clean
 
 setup: $(VENV)/.stamp-deps $(ECHARTS)
 
@@ -60,7 +60,13 @@ test: setup browser-deps postgres lint
 test-fast: setup
 	GRIDGOV_TEST_DATABASES=sqlite $(BIN)/pytest -q -x -m "not browser and not slow" $(PYTEST_ARGS)
 
-bench: setup postgres
+# wrk drives the HTTP benchmarks (Debian package).
+bench-deps:
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian)"; \
+	  (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null) \
+	    || { echo "could not install wrk; run as root or install it yourself"; exit 1; }; }
+
+bench: setup postgres bench-deps
 	for target in bus geocode intake routing timers analytics pipeline; do $(BIN)/gridgov bench $$target || exit 1; done
 
 clean:

@@ -82,32 +82,18 @@ def _pct(values: list[float], q: float) -> float:
 async def _paced(url: str, key: str, watcher: RoutedWatcher, *, rate: float, seconds: float,
                  bodies: list[dict[str, Any]]) -> dict[str, Any]:
     accepted: dict[str, float] = {}
-    failures = 0
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30, pool=None),
-                                 limits=httpx.Limits(max_connections=512)) as client:
-        async def one(body: dict[str, Any]) -> None:
-            nonlocal failures
-            try:
-                response = await client.post(url, json=body, headers={"X-API-Key": key})
-            except httpx.HTTPError:
-                failures += 1
-                return
-            if response.status_code == 201:
-                accepted[response.json()["id"]] = time.time()
-            else:
-                failures += 1
 
-        begin, tasks = time.perf_counter(), []
-        for i in range(int(rate * seconds)):
-            delay = begin + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(bodies[i % len(bodies)])))
-        await asyncio.gather(*tasks)
+    def stamp(status: int, payload: bytes) -> None:
+        if status == 201:
+            accepted[orjson.loads(payload)["id"]] = time.time()
+
+    sent = await loadgen.paced(url, bodies=bodies, headers={"X-API-Key": key}, rate=rate, seconds=seconds,
+                               on_response=stamp)
     deadline = time.time() + 30
     while time.time() < deadline and any("routed_seen" not in watcher.stages.get(t, {}) for t in accepted):
         await asyncio.sleep(0.05)
-    return {**_latency_report(accepted, watcher, rate=rate), "failed_requests": failures}
+    return {**_latency_report(accepted, watcher, rate=rate), "failed_requests": sent["failures"],
+            "http_p50_ms": sent["p50_ms"], "http_p99_ms": sent["p99_ms"]}
 
 
 def _latency_report(accepted: dict[str, float], watcher: RoutedWatcher, *, rate: float) -> dict[str, Any]:
