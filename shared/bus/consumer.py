@@ -73,6 +73,7 @@ class Consumer:
         self._pending_commit: asyncio.Future[None] | None = None
         self._committed: set[TopicPartition] = set()
         self._rewinding: asyncio.Task[None] | None = None
+        self._suspects: dict[TopicPartition, int] = {}  # partition -> position when it first looked restarted
 
     async def start(self) -> None:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
@@ -130,9 +131,14 @@ class Consumer:
             if not partitions:
                 return
             ends = await self.kafka.end_offsets(partitions)
-            reset = [tp for tp in partitions if await self._log_restarted(tp, ends.get(tp, 0))]
+            looks_restarted = {tp: await self.kafka.position(tp) for tp in partitions
+                               if await self._log_restarted(tp, ends.get(tp, 0))}
         except (KafkaError, asyncio.TimeoutError, AssertionError, IllegalStateError):
             return  # broker unreachable right now; try again on the next idle poll
+        # Tansu's end offset can trail a batch just fetched: only a partition that looked restarted on two checks
+        # in a row, without moving in between, is read again (a single look rewound live logs over and over).
+        reset = [tp for tp, position in looks_restarted.items() if self._suspects.get(tp) == position]
+        self._suspects = {tp: position for tp, position in looks_restarted.items() if tp not in reset}
         if reset:
             log.warning("log of %s restarted; reading it again from the start (inboxes drop repeats)", reset)
             for tp in reset:
