@@ -40,6 +40,7 @@ from shared.taxonomy import load_taxonomy
 from shared.workcal import WorkCalendar
 
 RULES = ImmediateRules()
+DEFAULT_LADDER = default_ladder()
 
 
 @lru_cache(maxsize=16)
@@ -64,8 +65,14 @@ async def calendar_for(uow: UnitOfWork, district: str, *, periods: WorkPeriods) 
 
 
 async def ladder_for(uow: UnitOfWork, district: str) -> Ladder:
-    row = await store.get_ladder(uow, district)
-    return parse_ladder(row.rules, version=row.version) if row else default_ladder()
+    stored = await store.ladder_rules(uow, district)
+    if stored is None:
+        return DEFAULT_LADDER
+    version, rules = stored
+    parsed: dict[tuple[str, int], Ladder] = uow.db.cache.setdefault("escalation_parsed_ladders", {})
+    if (district, version) not in parsed:  # a version is never edited in place: parse it once per process
+        parsed[(district, version)] = parse_ladder(rules, version=version)
+    return parsed[(district, version)]
 
 
 async def on_ticket_event(event: TicketEvent, uow: UnitOfWork, *, periods: WorkPeriods) -> None:
@@ -80,9 +87,10 @@ async def on_ticket_event(event: TicketEvent, uow: UnitOfWork, *, periods: WorkP
                                      category=event.category, at=event.occurred_at)
     similar = await _similar(uow, track, event=event)
     outcome = apply(track, event, context=Context(versions, calendar, RULES, similar))
-    await store.save_track(uow, outcome.track, changed=outcome.changed)
+    created = await store.save_track(uow, outcome.track, changed=outcome.changed)
     for clock in outcome.changed:
-        await store.replace_timers(uow, clock, planned=plan_timers(clock, calendar=calendar, ladder=ladder))
+        await store.replace_timers(uow, clock, planned=plan_timers(clock, calendar=calendar, ladder=ladder),
+                                   new_clock=clock.seq in created)
     for produced in outcome.events:
         uow.publish(produced, key=produced.ticket_id, jurisdiction=produced.jurisdiction)
 
@@ -98,26 +106,32 @@ async def upload_ladder(db: Database, data: Mapping[str, Any], *, district: str,
                         periods: WorkPeriods) -> Ladder:
     """Validate and store a district's ladder, then re-arm the timers of its running clocks."""
     parse_ladder(data)  # raises InvalidLadder listing every problem
-    async with db.uow() as uow:
-        version = await store.put_ladder(uow, district=district, rules=dict(data), actor=actor, now=now)
-        ladder = parse_ladder(data, version=version)
-        await _refresh_running(uow, district, calendar=await calendar_for(uow, district, periods=periods), ladder=ladder,
-                               now=now, note=f"ladder v{version}")
-        await uow.commit()
+    try:
+        async with db.uow() as uow:
+            version = await store.put_ladder(uow, district=district, rules=dict(data), actor=actor, now=now)
+            ladder = parse_ladder(data, version=version)
+            await _refresh_running(uow, district, calendar=await calendar_for(uow, district, periods=periods),
+                                   ladder=ladder, now=now, note=f"ladder v{version}")
+            await uow.commit()
+    finally:
+        store.forget_district_settings(db)  # what this transaction read may not have been committed
     return ladder
 
 
 async def set_override(db: Database, day: date, *, working: bool | None, district: str, note: str,
                        now: datetime, periods: WorkPeriods) -> dict[date, bool]:
     """Declare (or with ``working=None`` withdraw) a district working-day decision; running deadlines follow."""
-    async with db.uow() as uow:
-        await store.put_override(uow, district=district, day=day, working=working, note=note)
-        calendar = await calendar_for(uow, district, periods=periods)
-        label = "working day" if working else "day off" if working is False else "official calendar"
-        await _refresh_running(uow, district, calendar=calendar, ladder=await ladder_for(uow, district), now=now,
-                               note=f"{day.isoformat()}: {label} {note}".strip())
-        await uow.commit()
-        return calendar.overrides
+    try:
+        async with db.uow() as uow:
+            await store.put_override(uow, district=district, day=day, working=working, note=note)
+            calendar = await calendar_for(uow, district, periods=periods)
+            label = "working day" if working else "day off" if working is False else "official calendar"
+            await _refresh_running(uow, district, calendar=calendar, ladder=await ladder_for(uow, district), now=now,
+                                   note=f"{day.isoformat()}: {label} {note}".strip())
+            await uow.commit()
+            return calendar.overrides
+    finally:
+        store.forget_district_settings(db)  # what this transaction read may not have been committed
 
 
 async def _refresh_running(uow: UnitOfWork, district: str, *, calendar: WorkCalendar, ladder: Ladder,

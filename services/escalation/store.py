@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from services.escalation.domain.clock import Clock, ClockEntry
 from services.escalation.domain.lifecycle import Track
 from services.escalation.domain.policy import Limit
 from services.escalation.domain.timers import Timer
-from shared.db import UnitOfWork, is_postgres, new_base
+from shared.db import Database, UnitOfWork, is_postgres, new_base
 
 Base = new_base()
 
@@ -122,7 +123,9 @@ async def get_track(uow: UnitOfWork, ticket_id: str) -> Track | None:
                  clocks=tuple(_clock(c) for c in clocks))
 
 
-async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock]) -> None:
+async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock]) -> set[int]:
+    """Store the track and its changed clocks; the sequence numbers of the clocks stored for the first time."""
+    created: set[int] = set()
     row = await uow.session.get(TrackRow, track.ticket_id)
     if row is None:
         row = TrackRow(ticket_id=track.ticket_id, jurisdiction=track.jurisdiction, policy_version=track.policy_version)
@@ -134,21 +137,27 @@ async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock]) -> 
         values = _clock_values(clock)
         if existing is None:
             uow.session.add(ClockRow(**values))
+            created.add(clock.seq)
         else:
             for name, value in values.items():
                 setattr(existing, name, value)
     await uow.session.flush()
+    return created
 
 
-async def replace_timers(uow: UnitOfWork, clock: Clock, *, planned: list[Timer]) -> None:
-    """Make the clock's pending timers exactly ``planned``; fired or skipped steps are never re-armed."""
+async def replace_timers(uow: UnitOfWork, clock: Clock, *, planned: list[Timer], new_clock: bool = False) -> None:
+    """Make the clock's pending timers exactly ``planned``; fired or skipped steps are never re-armed.
+
+    ``new_clock``: the clock was stored for the first time in this transaction, so it has no timers yet."""
     table = TimerRow.__table__
-    done = set((await uow.session.execute(
-        select(table.c.step).where(table.c.ticket_id == clock.ticket_id, table.c.clock_seq == clock.seq,
-                                   table.c.status != "pending")
-    )).scalars())
-    await uow.session.execute(delete(table).where(
-        table.c.ticket_id == clock.ticket_id, table.c.clock_seq == clock.seq, table.c.status == "pending"))
+    done: set[str] = set()
+    if not new_clock:
+        done = set((await uow.session.execute(
+            select(table.c.step).where(table.c.ticket_id == clock.ticket_id, table.c.clock_seq == clock.seq,
+                                       table.c.status != "pending")
+        )).scalars())
+        await uow.session.execute(delete(table).where(
+            table.c.ticket_id == clock.ticket_id, table.c.clock_seq == clock.seq, table.c.status == "pending"))
     rows = [{"ticket_id": t.ticket_id, "clock_seq": t.clock_seq, "step": t.step, "clock": t.clock,
              "fire_at": utc(t.fire_at), "status": "pending"} for t in planned if t.step not in done]
     if rows:
@@ -237,11 +246,36 @@ async def count_similar(uow: UnitOfWork, *, ticket_id: str, place: str, category
     return int(others) + 1
 
 
-async def get_ladder(uow: UnitOfWork, district: str) -> LadderRow | None:
-    return await uow.session.get(LadderRow, district)
+SETTINGS_TTL = 5.0  # seconds before a ladder or calendar change made through another process is used
+
+
+def forget_district_settings(db: Database) -> None:
+    """Drop the cached ladders and calendar overrides (after a local change, committed or not)."""
+    db.cache.pop("escalation_ladders", None)
+    db.cache.pop("escalation_overrides", None)
+
+
+def _fresh(db: Database, name: str, district: str) -> tuple[bool, Any]:
+    expires, value = db.cache.get(name, {}).get(district, (0.0, None))
+    return expires > time.monotonic(), value
+
+
+def _keep(db: Database, name: str, district: str, value: Any) -> None:
+    db.cache.setdefault(name, {})[district] = (time.monotonic() + SETTINGS_TTL, value)
+
+
+async def ladder_rules(uow: UnitOfWork, district: str) -> tuple[int, dict[str, Any]] | None:
+    """The district's uploaded ladder as (version, rules), or None; read once per SETTINGS_TTL per process."""
+    fresh, value = _fresh(uow.db, "escalation_ladders", district)
+    if not fresh:
+        row = await uow.session.get(LadderRow, district)
+        value = (row.version, row.rules) if row is not None else None
+        _keep(uow.db, "escalation_ladders", district, value)
+    return value  # type: ignore[no-any-return]
 
 
 async def put_ladder(uow: UnitOfWork, *, district: str, rules: dict[str, Any], actor: str, now: datetime) -> int:
+    forget_district_settings(uow.db)
     row = await uow.session.get(LadderRow, district)
     if row is None:
         uow.session.add(LadderRow(district=district, version=1, rules=rules, updated_at=utc(now), updated_by=actor))
@@ -251,12 +285,18 @@ async def put_ladder(uow: UnitOfWork, *, district: str, rules: dict[str, Any], a
 
 
 async def overrides_of(uow: UnitOfWork, district: str) -> dict[date, bool]:
-    table = OverrideRow.__table__
-    rows = (await uow.session.execute(select(table.c.day, table.c.working).where(table.c.district == district))).all()
-    return {day: bool(working) for day, working in rows}
+    """The district's working-day decisions; read once per SETTINGS_TTL per process."""
+    fresh, overrides = _fresh(uow.db, "escalation_overrides", district)
+    if not fresh:
+        table = OverrideRow.__table__
+        query = select(table.c.day, table.c.working).where(table.c.district == district)
+        overrides = {day: bool(working) for day, working in (await uow.session.execute(query)).all()}
+        _keep(uow.db, "escalation_overrides", district, overrides)
+    return dict(overrides)
 
 
 async def put_override(uow: UnitOfWork, *, district: str, day: date, working: bool | None, note: str) -> None:
+    forget_district_settings(uow.db)
     row = await uow.session.get(OverrideRow, (district, day))
     if row is not None:
         await uow.session.delete(row)
