@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import gc
 import re
 import shutil
@@ -120,12 +121,14 @@ class RawHttp:
         self.head = (f"POST {parsed.path or '/'} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                      f"Content-Type: application/json\r\n{extra}Content-Length: ").encode()
         self.slots = asyncio.Semaphore(max_connections)
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        # Idle connections with the time they were last used: dropped after IDLE_EXPIRY, before uvicorn closes them
+        # (its keep-alive timeout is 5 s), so a request never races a server-side close.
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.open: set[asyncio.StreamWriter] = set()
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
         async with self.slots:
-            reader, writer = self.idle.pop() if self.idle else await self._connect()
+            reader, writer = await self._connection()
             try:
                 writer.write(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -137,8 +140,16 @@ class RawHttp:
             if CONNECTION_CLOSE.search(head):
                 self._discard(writer)
             else:
-                self.idle.append((reader, writer))
+                self.idle.append((reader, writer, time.monotonic()))
             return int(head[9:12]), payload
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while self.idle:
+            reader, writer, used = self.idle.pop()
+            if time.monotonic() - used < IDLE_EXPIRY:
+                return reader, writer
+            self._discard(writer)
+        return await self._connect()
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         reader, writer = await asyncio.open_connection(self.host, self.port)
@@ -155,6 +166,7 @@ class RawHttp:
         self.idle.clear()
 
 
+IDLE_EXPIRY = 2.0
 CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.I)
 CONNECTION_CLOSE = re.compile(rb"\r\nconnection:\s*close", re.I)
 
@@ -168,6 +180,7 @@ async def paced(url: str, *, bodies: list[dict[str, Any]], headers: dict[str, st
     encoded = [orjson.dumps(body) for body in bodies]
     latencies: list[float] = []
     failures = 0
+    outcomes: collections.Counter[str] = collections.Counter()
     client = RawHttp(url, headers=headers)
     gc.collect()
     gc.freeze()  # the load generator's own collections must not count as the server's latency
@@ -176,11 +189,13 @@ async def paced(url: str, *, bodies: list[dict[str, Any]], headers: dict[str, st
         nonlocal failures
         try:
             status, payload = await client.post(body)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
             failures += 1
+            outcomes[type(error).__name__] += 1
             return
         latencies.append((time.perf_counter() - scheduled) * 1000)
         failures += status >= 400
+        outcomes[str(status)] += 1
         if on_response is not None:
             on_response(status, payload)
 
@@ -197,7 +212,7 @@ async def paced(url: str, *, bodies: list[dict[str, Any]], headers: dict[str, st
         await client.close()
         gc.unfreeze()
     ordered = sorted(latencies)
-    return {"rate": rate, "requests": len(ordered) + failures, "failures": failures,
+    return {"rate": rate, "requests": len(ordered) + failures, "failures": failures, "outcomes": dict(outcomes),
             "p50_ms": statistics.median(ordered) if ordered else float("nan"),
             "p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] if ordered else float("nan")}
 

@@ -93,6 +93,7 @@ async def _paced(url: str, key: str, watcher: RoutedWatcher, *, rate: float, sec
     while time.time() < deadline and any("routed_seen" not in watcher.stages.get(t, {}) for t in accepted):
         await asyncio.sleep(0.05)
     return {**_latency_report(accepted, watcher, rate=rate), "failed_requests": sent["failures"],
+            "http_outcomes": sent["outcomes"],
             "http_p50_ms": sent["p50_ms"], "http_p99_ms": sent["p99_ms"]}
 
 

@@ -18,6 +18,7 @@ from services.analytics.domain.measures import Counter, add
 from services.analytics.domain.readmodel import BucketKey, Dimension, Period
 from services.analytics.domain.warning import Complaint
 from shared.db import UnitOfWork
+from shared.events.ticket import TicketEvent
 
 SCRATCH = "analytics.readmodel"
 _UNKNOWN = object()
@@ -55,10 +56,14 @@ async def flush(uow: UnitOfWork) -> None:
 
 
 async def get_fact(uow: UnitOfWork, ticket_id: str) -> TicketFact | None:
-    """The ticket's fact as of the previous event, pending or stored."""
+    """The ticket's fact as of the previous event, pending or stored; the first miss in a consumed batch loads the
+    facts of every ticket of the batch in one query."""
     state = pending(uow)
     if ticket_id not in state.facts:
-        state.facts[ticket_id] = await store.get_fact(uow, ticket_id)
+        ids = {ticket_id} | {env.data.ticket_id for env in uow.batch if isinstance(env.data, TicketEvent)}
+        stored = await store.get_facts(uow, ids - state.facts.keys())
+        for other in ids - state.facts.keys():
+            state.facts[other] = stored.get(other)
     return state.facts[ticket_id]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields
+import time
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from services.analytics.domain.facts import TicketFact
 from services.analytics.domain.measures import Counter
 from services.analytics.domain.readmodel import Dimension, Period
 from services.analytics.domain.warning import Complaint
-from shared.db import UnitOfWork, new_base
+from shared.db import Database, UnitOfWork, new_base
 
 Base = new_base()
 
@@ -106,6 +107,13 @@ async def get_fact(uow: UnitOfWork, ticket_id: str) -> TicketFact | None:
     return fact_from_json(data) if data is not None else None
 
 
+async def get_facts(uow: UnitOfWork, ticket_ids: set[str]) -> dict[str, TicketFact]:
+    """The stored facts of several tickets (absent ones are missing from the result)."""
+    table = FactRow.__table__
+    query = select(table.c.ticket_id, table.c.data).where(table.c.ticket_id.in_(sorted(ticket_ids)))
+    return {ticket_id: fact_from_json(data) for ticket_id, data in await uow.session.execute(query)}
+
+
 async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
     """Facts of one category received since ``since`` under ``area`` (for repeat detection)."""
     c = FactRow.__table__.c
@@ -166,10 +174,27 @@ async def children_counts(uow: UnitOfWork, *, prefix_length: int, under: str,
     return {prefix: int(total) for prefix, total in await uow.session.execute(query)}
 
 
+CLASSES_TTL = 30.0  # seconds a community class read from the replica is reused (dropped at once on a local write)
+
+
+def forget_classes(db: Database) -> None:
+    db.cache.pop("analytics_classes", None)
+
+
 async def community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
     """Class A/B/C of the community the code lies in (the grid's class when the community has none)."""
     if len(jurisdiction) < 12:
         return None
+    cache: dict[str, tuple[float, str | None]] = uow.db.cache.setdefault("analytics_classes", {})
+    key = jurisdiction[:15]
+    expires, found = cache.get(key, (0.0, None))
+    if expires < time.monotonic():
+        found = await _community_class(uow, jurisdiction)
+        cache[key] = (time.monotonic() + CLASSES_TTL, found)
+    return found
+
+
+async def _community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
     division = await uow.session.get(DivisionRow, jurisdiction[:12])
     if division is not None and division.community_class:
         return division.community_class

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, and_, delete, func, select, tuple_, update
-from sqlmodel import Field
+from sqlmodel import Field, col
 
 from services.escalation.domain.clock import Clock, ClockEntry
 from services.escalation.domain.lifecycle import Track
@@ -117,23 +117,51 @@ async def get_track(uow: UnitOfWork, ticket_id: str) -> Track | None:
     clocks = (await uow.session.execute(
         select(ClockRow).where(ClockRow.ticket_id == ticket_id).order_by(ClockRow.seq)  # type: ignore[arg-type]
     )).scalars().all()
+    return _track(row, tuple(_clock(c) for c in clocks))
+
+
+def _track(row: TrackRow, clocks: tuple[Clock, ...]) -> Track:
     return Track(ticket_id=row.ticket_id, jurisdiction=row.jurisdiction, policy_version=row.policy_version,
                  category=row.category, severity=row.severity, place=row.place,  # type: ignore[arg-type]
                  unit_code=row.unit_code, level=row.level,  # type: ignore[arg-type]
-                 clocks=tuple(_clock(c) for c in clocks))
+                 clocks=clocks)
 
 
-async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock]) -> set[int]:
-    """Store the track and its changed clocks; the sequence numbers of the clocks stored for the first time."""
+async def load_tracks(uow: UnitOfWork, ticket_ids: set[str]) -> tuple[dict[str, Track | None], list[Any]]:
+    """Several tickets' tracks in two queries (None for a ticket with no track yet), and the ORM rows read: keep
+    them referenced while the transaction runs (the session's identity map is weak), so saves find them there."""
+    ids = sorted(ticket_ids)
+    rows = list((await uow.session.execute(
+        select(TrackRow).where(col(TrackRow.ticket_id).in_(ids)))).scalars())
+    clock_rows = list((await uow.session.execute(
+        select(ClockRow).where(col(ClockRow.ticket_id).in_(ids)).order_by(col(ClockRow.ticket_id), col(ClockRow.seq))
+    )).scalars())
+    clocks: dict[str, list[Clock]] = {}
+    for clock_row in clock_rows:
+        clocks.setdefault(clock_row.ticket_id, []).append(_clock(clock_row))
+    tracks: dict[str, Track | None] = dict.fromkeys(ids)
+    for row in rows:
+        tracks[row.ticket_id] = _track(row, tuple(clocks.get(row.ticket_id, ())))
+    return tracks, [*rows, *clock_rows]
+
+
+async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock], stored: Track | None = None,
+                     known: bool = False) -> set[int]:
+    """Store the track and its changed clocks; the sequence numbers of the clocks stored for the first time.
+
+    ``known``: ``stored`` is what the database holds (None: no track yet), so rows absent from it are inserted
+    without looking for them first."""
     created: set[int] = set()
-    row = await uow.session.get(TrackRow, track.ticket_id)
+    row = None if known and stored is None else await uow.session.get(TrackRow, track.ticket_id)
     if row is None:
         row = TrackRow(ticket_id=track.ticket_id, jurisdiction=track.jurisdiction, policy_version=track.policy_version)
         uow.session.add(row)
     row.jurisdiction, row.category, row.severity = track.jurisdiction, track.category, track.severity
     row.place, row.unit_code, row.level = track.place, track.unit_code, track.level
+    stored_seqs = {clock.seq for clock in stored.clocks} if stored is not None else set()
     for clock in changed:
-        existing = await uow.session.get(ClockRow, (clock.ticket_id, clock.seq))
+        absent = known and clock.seq not in stored_seqs
+        existing = None if absent else await uow.session.get(ClockRow, (clock.ticket_id, clock.seq))
         values = _clock_values(clock)
         if existing is None:
             uow.session.add(ClockRow(**values))
@@ -229,10 +257,11 @@ async def running_ticket_ids(uow: UnitOfWork, *, prefix: str) -> list[str]:
     return list(rows.scalars())
 
 
-async def record_complaint(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime) -> None:
-    if await uow.session.get(ComplaintRow, ticket_id) is None:
+async def record_complaint(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime,
+                           new_ticket: bool = False) -> None:
+    """Remember a complaint about ``place`` (``new_ticket``: the ticket has no track, so no complaint either)."""
+    if new_ticket or await uow.session.get(ComplaintRow, ticket_id) is None:
         uow.session.add(ComplaintRow(ticket_id=ticket_id, place=place, category=category, at=utc(at)))
-        await uow.session.flush()
 
 
 async def count_similar(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime,
