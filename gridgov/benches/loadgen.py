@@ -61,6 +61,25 @@ def demo_bodies(count: int) -> list[dict[str, Any]]:
     return ticket_bodies(count, grids=grids, categories=categories)
 
 
+def located_bodies(count: int) -> list[dict[str, Any]]:
+    """Like :func:`demo_bodies`, but each ticket carries a point inside its grid instead of the grid code, so
+    intake has to geocode it."""
+    from datetime import UTC, datetime
+
+    from services.registry.domain.seed import putuo_district
+
+    centres = {}
+    for grid in putuo_district(now=datetime.now(UTC)).grids:
+        if grid.polygon:
+            ring = grid.polygon["coordinates"][0][:-1]
+            centres[grid.code] = (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
+    bodies = [body for body in demo_bodies(count * 2) if body["grid_code"] in centres][:count]
+    for body in bodies:
+        lon, lat = centres[body.pop("grid_code")]
+        body["location"] = {"lon": round(lon, 6), "lat": round(lat, 6)}
+    return bodies
+
+
 def wait_http(url: str, *, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
