@@ -29,7 +29,7 @@ def seed_demo(console: Console, *, var_dir: Path, env: dict[str, str], district:
         credentials = orjson.loads(path.read_bytes())
         console.print(f"demo data already seeded; credentials in {path}")
     else:
-        credentials = asyncio.run(_seed(console, env=env, district=district, grids=grids))
+        credentials = asyncio.run(seed_registry_and_credentials(console, env=env, district=district, grids=grids))
         credentials["hotline"] = _register_hotline(console, env=env, api_key=credentials["district"]["api_key"])
         path.write_bytes(orjson.dumps(credentials, option=orjson.OPT_INDENT_2))
         console.print(f"demo credentials written to {path}")
@@ -42,7 +42,9 @@ def seed_demo(console: Console, *, var_dir: Path, env: dict[str, str], district:
     return credentials
 
 
-async def _seed(console: Console, *, env: dict[str, str], district: str, grids: int) -> dict[str, Any]:
+async def seed_registry_and_credentials(console: Console, *, env: dict[str, str], district: str,
+                                        grids: int) -> dict[str, Any]:
+    """Write the district's registry data straight into the registry's database and issue the demo credentials."""
     from gridgov.services import metadata_for
     from services.registry.settings import Settings
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,6 +186,21 @@ class Database:
         self.writer = WriterLock(enabled=not is_postgres(engine))
         self.group = GroupCommit(self)
 
+    def recall(self, name: str, key: Any) -> tuple[bool, Any]:
+        """A value this process kept with :meth:`keep` and whose time to live has not run out: (True, value);
+        otherwise (False, None)."""
+        expires, value = self.cache.get(name, {}).get(key, (0.0, None))
+        return expires > time.monotonic(), value
+
+    def keep(self, name: str, key: Any, value: Any, *, ttl: float) -> None:
+        """Reuse ``value`` for ``ttl`` seconds (how long a change made through another process may go unseen)."""
+        self.cache.setdefault(name, {})[key] = (time.monotonic() + ttl, value)
+
+    def forget(self, *names: str) -> None:
+        """Drop kept values at once (a unit of work that changes their source calls :meth:`UnitOfWork.forget`)."""
+        for name in names:
+            self.cache.pop(name, None)
+
     def uow(self) -> "UnitOfWork":
         return UnitOfWork(self)
 
@@ -210,6 +226,7 @@ class UnitOfWork:
         self.size_hint = 1  # how many callers' work shares this transaction (see shared.groupcommit)
         self.before_commit: list[Callable[["UnitOfWork"], Awaitable[None]]] = []
         self._rows: list[dict[str, Any]] = []
+        self._forget_at_end: set[str] = set()
 
     async def __aenter__(self) -> "UnitOfWork":
         if not self.read_only:
@@ -226,6 +243,14 @@ class UnitOfWork:
             finally:
                 if not self.read_only:
                     self.db.writer.release()
+                self.db.forget(*self._forget_at_end)
+
+    def forget(self, *names: str) -> None:
+        """Drop values kept on the database (:meth:`Database.keep`) because this transaction changes what they were
+        read from: now, and again when the transaction ends, since others (and this one) may read the old or the
+        uncommitted state in between."""
+        self.db.forget(*names)
+        self._forget_at_end.update(names)
 
     def publish(self, event: Event, *, key: str, subject: str | None = None, jurisdiction: str | None = None) -> str:
         """Queue ``event`` in the outbox of this transaction; returns its ce_id."""

@@ -560,8 +560,9 @@ def run(*, quick: bool, console: Console) -> dict[str, Any]:
     backend = os.environ.get("GRIDGOV_CHAOS_BACKEND", "postgres")
     tickets = 1000 if quick else 3000
     try:
-        chosen = tuple(os.environ.get("GRIDGOV_CHAOS_SCENARIOS", "").split(",")) if os.environ.get(
-            "GRIDGOV_CHAOS_SCENARIOS") else SCENARIOS
+        chosen = tuple(filter(None, os.environ.get("GRIDGOV_CHAOS_SCENARIOS", "").split(","))) or SCENARIOS
+        if unknown := set(chosen) - set(SCENARIOS):
+            raise ValueError(f"GRIDGOV_CHAOS_SCENARIOS: unknown {sorted(unknown)}; known: {', '.join(SCENARIOS)}")
         rows = asyncio.run(run_scenarios(console, backend=backend, tickets=tickets, names=chosen))
     finally:
         if backend == "postgres":

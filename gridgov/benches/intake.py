@@ -122,12 +122,12 @@ async def _geocoding_after(url: str, *, settle: float = 10.0) -> dict[str, Any]:
 
 def _registry(tmp: str, broker: str) -> tuple[subprocess.Popen[bytes], str]:
     """The registry with the demo district, for geocoding (its own SQLite database)."""
-    from gridgov.demo import _seed
+    from gridgov.demo import seed_registry_and_credentials
 
     url, port = f"sqlite+aiosqlite:///{tmp}/registry.db", free_port()
     env = {"GRIDGOV_REGISTRY_DATABASE_URL": url, "GRIDGOV_REGISTRY_PORT": str(port), "GRIDGOV_BROKER_URL": broker,
            "GRIDGOV_TOPIC_PREFIX": f"r{uuid.uuid4().hex[:6]}.", "GRIDGOV_LOG_LEVEL": "WARNING"}
-    asyncio.run(_seed(Console(quiet=True), env=env, district="330903", grids=0))
+    asyncio.run(seed_registry_and_credentials(Console(quiet=True), env=env, district="330903", grids=0))
     process = _start([loadgen.python(), "-m", "gridgov", "serve", "registry"], env)
     loadgen.wait_http(f"http://127.0.0.1:{port}/healthz")
     return process, f"http://127.0.0.1:{port}"

@@ -126,6 +126,11 @@ end
     return {"requests_per_s": rate, "p50_ms": p50, "p99_ms": p99, "errors": errors}
 
 
+IDLE_EXPIRY = 2.0
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.I)
+CONNECTION_CLOSE = re.compile(rb"\r\nconnection:\s*close", re.I)
+
+
 class RawHttp:
     """A minimal HTTP/1.1 keep-alive client for load generation: pre-encoded requests, Content-Length responses.
 
@@ -183,11 +188,6 @@ class RawHttp:
         for writer in list(self.open):
             self._discard(writer)
         self.idle.clear()
-
-
-IDLE_EXPIRY = 2.0
-CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.I)
-CONNECTION_CLOSE = re.compile(rb"\r\nconnection:\s*close", re.I)
 
 
 async def paced(url: str, *, bodies: list[dict[str, Any]], headers: dict[str, str], rate: float, seconds: float,

@@ -18,7 +18,7 @@ from services.analytics.domain.measures import Counter, add
 from services.analytics.domain.readmodel import BucketKey, Dimension, Period
 from services.analytics.domain.warning import Complaint
 from shared.db import UnitOfWork
-from shared.events.ticket import TicketEvent
+from shared.events.ticket import batch_ticket_ids
 
 SCRATCH = "analytics.readmodel"
 _UNKNOWN = object()
@@ -60,10 +60,9 @@ async def get_fact(uow: UnitOfWork, ticket_id: str) -> TicketFact | None:
     facts of every ticket of the batch in one query."""
     state = pending(uow)
     if ticket_id not in state.facts:
-        ids = {ticket_id} | {env.data.ticket_id for env in uow.batch if isinstance(env.data, TicketEvent)}
-        stored = await store.get_facts(uow, ids - state.facts.keys())
-        for other in ids - state.facts.keys():
-            state.facts[other] = stored.get(other)
+        missing = ({ticket_id} | batch_ticket_ids(uow.batch)) - state.facts.keys()
+        stored = await store.get_facts(uow, missing)
+        state.facts.update({other: stored.get(other) for other in missing})
     return state.facts[ticket_id]
 
 

@@ -100,5 +100,4 @@ async def _apply(runtime: ServiceRuntime, kind: str, items: list[dict[str, Any]]
         for item in items:
             await handler(event_type.model_validate(item), uow)
         await uow.commit()
-    store.forget_classes(runtime.db)  # a ticket batch may have read the replica while this one was uncommitted
     return len(items)

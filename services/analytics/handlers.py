@@ -87,14 +87,14 @@ async def _raise(uow: UnitOfWork, alert: AlertRaised) -> None:
 
 async def on_division_upserted(event: DivisionUpserted, uow: UnitOfWork) -> None:
     """Replicate a division (name, level and community class A/B/C)."""
-    store.forget_classes(uow.db)
+    uow.forget(store.CLASSES)
     await store.upsert(uow, store.DivisionRow(code=event.code, name=event.name, level=event.level,
                                               parent_code=event.parent_code, community_class=event.community_class))
 
 
 async def on_grid_upserted(event: GridUpserted, uow: UnitOfWork) -> None:
     """Replicate a grid with its polygon for the heatmap."""
-    store.forget_classes(uow.db)
+    uow.forget(store.CLASSES)
     await store.upsert(uow, store.GridRow(code=event.code, name=event.name, kind=event.kind,
                                           grid_class=event.grid_class, community_code=event.community_code,
                                           polygon=event.polygon))
@@ -102,7 +102,7 @@ async def on_grid_upserted(event: GridUpserted, uow: UnitOfWork) -> None:
 
 async def on_grid_removed(event: GridRemoved, uow: UnitOfWork) -> None:
     """Drop a removed grid from the replica."""
-    store.forget_classes(uow.db)
+    uow.forget(store.CLASSES)
     await store.remove_grid(uow, event.code)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields
-import time
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from services.analytics.domain.facts import TicketFact
 from services.analytics.domain.measures import Counter
 from services.analytics.domain.readmodel import Dimension, Period
 from services.analytics.domain.warning import Complaint
-from shared.db import Database, UnitOfWork, new_base
+from shared.db import UnitOfWork, new_base
 
 Base = new_base()
 
@@ -175,23 +174,18 @@ async def children_counts(uow: UnitOfWork, *, prefix_length: int, under: str,
 
 
 CLASSES_TTL = 30.0  # seconds a community class read from the replica is reused (dropped at once on a local write)
-
-
-def forget_classes(db: Database) -> None:
-    db.cache.pop("analytics_classes", None)
+CLASSES = "analytics_classes"
 
 
 async def community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
     """Class A/B/C of the community the code lies in (the grid's class when the community has none)."""
     if len(jurisdiction) < 12:
         return None
-    cache: dict[str, tuple[float, str | None]] = uow.db.cache.setdefault("analytics_classes", {})
-    key = jurisdiction[:15]
-    expires, found = cache.get(key, (0.0, None))
-    if expires < time.monotonic():
+    fresh, found = uow.db.recall(CLASSES, jurisdiction[:15])
+    if not fresh:
         found = await _community_class(uow, jurisdiction)
-        cache[key] = (time.monotonic() + CLASSES_TTL, found)
-    return found
+        uow.db.keep(CLASSES, jurisdiction[:15], found, ttl=CLASSES_TTL)
+    return found  # type: ignore[no-any-return]
 
 
 async def _community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:

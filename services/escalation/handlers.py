@@ -35,6 +35,7 @@ from shared.events.ticket import (
     TicketSigned,
     TicketSuspended,
     TicketVerified,
+    batch_ticket_ids,
 )
 from shared.taxonomy import load_taxonomy
 from shared.workcal import WorkCalendar
@@ -78,11 +79,9 @@ async def ladder_for(uow: UnitOfWork, district: str) -> Ladder:
 async def _stored_track(uow: UnitOfWork, ticket_id: str) -> Track | None:
     """The ticket's track as this transaction sees it; the first call in a consumed batch loads every ticket of the
     batch at once (two queries instead of two per event)."""
-    tracks: dict[str, Track | None] | None = uow.scratch.get("escalation.tracks")
-    if tracks is None or ticket_id not in tracks:
-        ids = {ticket_id} | {env.data.ticket_id for env in uow.batch if isinstance(env.data, TicketEvent)}
-        loaded, rows = await store.load_tracks(uow, ids)
-        tracks = uow.scratch.setdefault("escalation.tracks", {})
+    tracks: dict[str, Track | None] = uow.scratch.setdefault("escalation.tracks", {})
+    if ticket_id not in tracks:
+        loaded, rows = await store.load_tracks(uow, ({ticket_id} | batch_ticket_ids(uow.batch)) - tracks.keys())
         tracks.update(loaded)
         uow.scratch.setdefault("escalation.rows", []).extend(rows)  # kept referenced for the identity map
     return tracks[ticket_id]
@@ -100,7 +99,7 @@ async def on_ticket_event(event: TicketEvent, uow: UnitOfWork, *, periods: WorkP
                                      category=event.category, at=event.occurred_at, new_ticket=stored is None)
     similar = await _similar(uow, track, event=event)
     outcome = apply(track, event, context=Context(versions, calendar, RULES, similar))
-    created = await store.save_track(uow, outcome.track, changed=outcome.changed, stored=stored, known=True)
+    created = await store.save_track(uow, outcome.track, changed=outcome.changed, stored=stored)
     uow.scratch["escalation.tracks"][event.ticket_id] = outcome.track
     for clock in outcome.changed:
         await store.replace_timers(uow, clock, planned=plan_timers(clock, calendar=calendar, ladder=ladder),
@@ -120,32 +119,26 @@ async def upload_ladder(db: Database, data: Mapping[str, Any], *, district: str,
                         periods: WorkPeriods) -> Ladder:
     """Validate and store a district's ladder, then re-arm the timers of its running clocks."""
     parse_ladder(data)  # raises InvalidLadder listing every problem
-    try:
-        async with db.uow() as uow:
-            version = await store.put_ladder(uow, district=district, rules=dict(data), actor=actor, now=now)
-            ladder = parse_ladder(data, version=version)
-            await _refresh_running(uow, district, calendar=await calendar_for(uow, district, periods=periods),
-                                   ladder=ladder, now=now, note=f"ladder v{version}")
-            await uow.commit()
-    finally:
-        store.forget_district_settings(db)  # what this transaction read may not have been committed
+    async with db.uow() as uow:
+        version = await store.put_ladder(uow, district=district, rules=dict(data), actor=actor, now=now)
+        ladder = parse_ladder(data, version=version)
+        await _refresh_running(uow, district, calendar=await calendar_for(uow, district, periods=periods), ladder=ladder,
+                               now=now, note=f"ladder v{version}")
+        await uow.commit()
     return ladder
 
 
 async def set_override(db: Database, day: date, *, working: bool | None, district: str, note: str,
                        now: datetime, periods: WorkPeriods) -> dict[date, bool]:
     """Declare (or with ``working=None`` withdraw) a district working-day decision; running deadlines follow."""
-    try:
-        async with db.uow() as uow:
-            await store.put_override(uow, district=district, day=day, working=working, note=note)
-            calendar = await calendar_for(uow, district, periods=periods)
-            label = "working day" if working else "day off" if working is False else "official calendar"
-            await _refresh_running(uow, district, calendar=calendar, ladder=await ladder_for(uow, district), now=now,
-                                   note=f"{day.isoformat()}: {label} {note}".strip())
-            await uow.commit()
-            return calendar.overrides
-    finally:
-        store.forget_district_settings(db)  # what this transaction read may not have been committed
+    async with db.uow() as uow:
+        await store.put_override(uow, district=district, day=day, working=working, note=note)
+        calendar = await calendar_for(uow, district, periods=periods)
+        label = "working day" if working else "day off" if working is False else "official calendar"
+        await _refresh_running(uow, district, calendar=calendar, ladder=await ladder_for(uow, district), now=now,
+                               note=f"{day.isoformat()}: {label} {note}".strip())
+        await uow.commit()
+        return calendar.overrides
 
 
 async def _refresh_running(uow: UnitOfWork, district: str, *, calendar: WorkCalendar, ladder: Ladder,
@@ -156,7 +149,7 @@ async def _refresh_running(uow: UnitOfWork, district: str, *, calendar: WorkCale
             continue
         clock = recalculate(track.current, at=now, calendar=calendar, note=note)
         if clock is not track.current:
-            await store.save_track(uow, track, changed=[clock])
+            await store.save_track(uow, track, changed=[clock], stored=track)
         await store.replace_timers(uow, clock, planned=plan_timers(clock, calendar=calendar, ladder=ladder))
 
 

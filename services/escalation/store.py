@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from services.escalation.domain.clock import Clock, ClockEntry
 from services.escalation.domain.lifecycle import Track
 from services.escalation.domain.policy import Limit
 from services.escalation.domain.timers import Timer
-from shared.db import Database, UnitOfWork, is_postgres, new_base
+from shared.db import UnitOfWork, is_postgres, new_base
 
 Base = new_base()
 
@@ -145,14 +144,13 @@ async def load_tracks(uow: UnitOfWork, ticket_ids: set[str]) -> tuple[dict[str, 
     return tracks, [*rows, *clock_rows]
 
 
-async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock], stored: Track | None = None,
-                     known: bool = False) -> set[int]:
+async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock], stored: Track | None) -> set[int]:
     """Store the track and its changed clocks; the sequence numbers of the clocks stored for the first time.
 
-    ``known``: ``stored`` is what the database holds (None: no track yet), so rows absent from it are inserted
-    without looking for them first."""
+    ``stored`` is the track as the database holds it (None: no track yet): rows absent from it are inserted without
+    looking for them first."""
     created: set[int] = set()
-    row = None if known and stored is None else await uow.session.get(TrackRow, track.ticket_id)
+    row = None if stored is None else await uow.session.get(TrackRow, track.ticket_id)
     if row is None:
         row = TrackRow(ticket_id=track.ticket_id, jurisdiction=track.jurisdiction, policy_version=track.policy_version)
         uow.session.add(row)
@@ -160,8 +158,7 @@ async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock], sto
     row.place, row.unit_code, row.level = track.place, track.unit_code, track.level
     stored_seqs = {clock.seq for clock in stored.clocks} if stored is not None else set()
     for clock in changed:
-        absent = known and clock.seq not in stored_seqs
-        existing = None if absent else await uow.session.get(ClockRow, (clock.ticket_id, clock.seq))
+        existing = None if clock.seq not in stored_seqs else await uow.session.get(ClockRow, (clock.ticket_id, clock.seq))
         values = _clock_values(clock)
         if existing is None:
             uow.session.add(ClockRow(**values))
@@ -276,35 +273,21 @@ async def count_similar(uow: UnitOfWork, *, ticket_id: str, place: str, category
 
 
 SETTINGS_TTL = 5.0  # seconds before a ladder or calendar change made through another process is used
-
-
-def forget_district_settings(db: Database) -> None:
-    """Drop the cached ladders and calendar overrides (after a local change, committed or not)."""
-    db.cache.pop("escalation_ladders", None)
-    db.cache.pop("escalation_overrides", None)
-
-
-def _fresh(db: Database, name: str, district: str) -> tuple[bool, Any]:
-    expires, value = db.cache.get(name, {}).get(district, (0.0, None))
-    return expires > time.monotonic(), value
-
-
-def _keep(db: Database, name: str, district: str, value: Any) -> None:
-    db.cache.setdefault(name, {})[district] = (time.monotonic() + SETTINGS_TTL, value)
+DISTRICT_SETTINGS = ("escalation_ladders", "escalation_overrides")  # what a ladder or calendar change forgets
 
 
 async def ladder_rules(uow: UnitOfWork, district: str) -> tuple[int, dict[str, Any]] | None:
     """The district's uploaded ladder as (version, rules), or None; read once per SETTINGS_TTL per process."""
-    fresh, value = _fresh(uow.db, "escalation_ladders", district)
+    fresh, value = uow.db.recall("escalation_ladders", district)
     if not fresh:
         row = await uow.session.get(LadderRow, district)
         value = (row.version, row.rules) if row is not None else None
-        _keep(uow.db, "escalation_ladders", district, value)
+        uow.db.keep("escalation_ladders", district, value, ttl=SETTINGS_TTL)
     return value  # type: ignore[no-any-return]
 
 
 async def put_ladder(uow: UnitOfWork, *, district: str, rules: dict[str, Any], actor: str, now: datetime) -> int:
-    forget_district_settings(uow.db)
+    uow.forget(*DISTRICT_SETTINGS)
     row = await uow.session.get(LadderRow, district)
     if row is None:
         uow.session.add(LadderRow(district=district, version=1, rules=rules, updated_at=utc(now), updated_by=actor))
@@ -315,17 +298,17 @@ async def put_ladder(uow: UnitOfWork, *, district: str, rules: dict[str, Any], a
 
 async def overrides_of(uow: UnitOfWork, district: str) -> dict[date, bool]:
     """The district's working-day decisions; read once per SETTINGS_TTL per process."""
-    fresh, overrides = _fresh(uow.db, "escalation_overrides", district)
+    fresh, overrides = uow.db.recall("escalation_overrides", district)
     if not fresh:
         table = OverrideRow.__table__
         query = select(table.c.day, table.c.working).where(table.c.district == district)
         overrides = {day: bool(working) for day, working in (await uow.session.execute(query)).all()}
-        _keep(uow.db, "escalation_overrides", district, overrides)
+        uow.db.keep("escalation_overrides", district, overrides, ttl=SETTINGS_TTL)
     return dict(overrides)
 
 
 async def put_override(uow: UnitOfWork, *, district: str, day: date, working: bool | None, note: str) -> None:
-    forget_district_settings(uow.db)
+    uow.forget(*DISTRICT_SETTINGS)
     row = await uow.session.get(OverrideRow, (district, day))
     if row is not None:
         await uow.session.delete(row)

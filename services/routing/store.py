@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-import time
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint, delete, func, select
@@ -136,13 +135,8 @@ async def replica_is_empty(uow: UnitOfWork) -> bool:
 REPLICA_TTL = 30.0  # seconds another process's replica writes may take to be seen by this one
 
 
-def _replica_cache(uow: UnitOfWork) -> dict[tuple[str, str], tuple[float, Any]]:
-    cache: dict[tuple[str, str], tuple[float, Any]] = uow.db.cache.setdefault("routing_replica", {})
-    return cache
-
-
 def _forget_replica(uow: UnitOfWork) -> None:
-    uow.db.cache.pop("routing_replica", None)
+    uow.forget("routing_replica")
 
 
 async def replica_around(uow: UnitOfWork, code: str) -> Replica:
@@ -161,15 +155,14 @@ async def replica_around(uow: UnitOfWork, code: str) -> Replica:
 
 
 async def _cached_replica(uow: UnitOfWork) -> tuple[dict[str, Grid], dict[str, list[Unit]]]:
-    cache = _replica_cache(uow)
-    expires, value = cache.get(("all", ""), (0.0, None))
-    if expires >= time.monotonic() and value is not None:
+    fresh, value = uow.db.recall("routing_replica", "all")
+    if fresh:
         return value  # type: ignore[no-any-return]
     grids = {row.code: _grid(row) for row in (await uow.session.execute(select(GridRow))).scalars()}
     units: dict[str, list[Unit]] = {}
     for row in (await uow.session.execute(select(UnitRow))).scalars():
         units.setdefault(row.division_code, []).append(_unit(row))
-    cache[("all", "")] = (time.monotonic() + REPLICA_TTL, (grids, units))
+    uow.db.keep("routing_replica", "all", (grids, units), ttl=REPLICA_TTL)
     return grids, units
 
 
@@ -197,7 +190,7 @@ VERSION_TTL = 5.0  # seconds before a version uploaded through another process i
 
 
 async def add_version(uow: UnitOfWork, version: RuleVersion, *, actor: str, now: datetime) -> None:
-    uow.db.cache.pop("routing_schedule", None)
+    uow.forget("routing_schedule")
     uow.session.add(RuleVersionRow(district=version.district, version=version.version,
                                    effective_from=version.effective_from, data=version_to_dict(version),
                                    created_by=actor, created_at=now))
@@ -227,13 +220,12 @@ async def list_versions(uow: UnitOfWork, district: str) -> list[RuleVersion]:
 
 async def version_at(uow: UnitOfWork, district: str, *, at: datetime) -> RuleVersion | None:
     """The version in force at ``at``: the latest ``effective_from`` not after it."""
-    cache: dict[str, tuple[float, list[tuple[datetime, str]]]] = uow.db.cache.setdefault("routing_schedule", {})
-    expires, schedule = cache.get(district, (0.0, []))
-    if expires < time.monotonic():
+    fresh, schedule = uow.db.recall("routing_schedule", district)
+    if not fresh:
         query = (select(col(RuleVersionRow.effective_from), col(RuleVersionRow.version))
                  .where(col(RuleVersionRow.district) == district).order_by(col(RuleVersionRow.effective_from)))
         schedule = [(_aware(when), name) for when, name in (await uow.session.execute(query)).all()]
-        cache[district] = (time.monotonic() + VERSION_TTL, schedule)
+        uow.db.keep("routing_schedule", district, schedule, ttl=VERSION_TTL)
     names = [name for when, name in schedule if when <= _aware(at)]
     return await get_version(uow, district, version=names[-1]) if names else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -28,6 +29,11 @@ class TicketEvent(Event):
     ticket_id: str
     occurred_at: datetime
     jurisdiction: str = Field(description="grid code once geocoded, else the most precise division code")
+
+
+def batch_ticket_ids(envelopes: Iterable[Any]) -> set[str]:
+    """The tickets a consumed batch of envelopes is about (consumers load them in one query)."""
+    return {env.data.ticket_id for env in envelopes if isinstance(env.data, TicketEvent)}
 
 
 class TicketReceived(TicketEvent):

@@ -14,7 +14,7 @@ from shared.bus.envelope import Envelope
 from shared.db import Database, UnitOfWork
 from shared.events.ticket import (
     TicketArbitrationRequested, TicketEscalated, TicketEvent, TicketOverdue, TicketReceived, TicketReminded,
-    TicketRouted, TicketSupervised,
+    TicketRouted, TicketSupervised, batch_ticket_ids,
 )
 
 DEDUP_ACTOR = "intake-dedup"
@@ -28,7 +28,7 @@ def _own(uow: UnitOfWork) -> bool:
 async def _ticket(uow: UnitOfWork, ticket_id: str) -> store.TicketRow | None:
     """The ticket an event is about; the first call in a consumed batch loads every ticket of the batch at once."""
     if "intake.batch_loaded" not in uow.scratch:  # kept referenced: the session's identity map is weak
-        ids = {ticket_id} | {env.data.ticket_id for env in uow.batch if isinstance(env.data, TicketEvent)}
+        ids = {ticket_id} | batch_ticket_ids(uow.batch)
         uow.scratch["intake.batch_loaded"] = await store.load_tickets(uow, ids)
     return await store.get_ticket(uow, ticket_id)
 
