@@ -220,28 +220,40 @@ _CANDIDATE_COLUMNS = ("id", "category", "grid_code", "created_at", "address", "d
                       "master_id")
 
 
-def _candidates_query() -> Any:
+def _candidates_query(*, near: bool) -> Any:
     """Built once: composing the statement per ticket cost more than running it."""
     table = TicketRow.__table__
-    return select(*(table.c[name] for name in _CANDIDATE_COLUMNS)).where(
+    query = select(*(table.c[name] for name in _CANDIDATE_COLUMNS)).where(
         table.c.jurisdiction.like(bindparam("prefix")), table.c.category.like(bindparam("family")),
         table.c.created_at >= bindparam("since"), table.c.created_at <= bindparam("until"),
         table.c.id != bindparam("exclude"), table.c.state != "not_accepted",
-    ).order_by(table.c.created_at.desc()).limit(500)
+    )
+    if near:
+        query = query.where(table.c.lon.between(bindparam("lon_min"), bindparam("lon_max")),
+                            table.c.lat.between(bindparam("lat_min"), bindparam("lat_max")))
+    return query.order_by(table.c.created_at.desc()).limit(500)
 
 
-_CANDIDATES = _candidates_query()
+_CANDIDATES = _candidates_query(near=False)
+_CANDIDATES_NEAR = _candidates_query(near=True)
 
 
 async def duplicate_candidates(
-    uow: UnitOfWork, *, prefix: str, family: str, since: datetime, until: datetime, exclude: str
+    uow: UnitOfWork, *, prefix: str, family: str, since: datetime, until: datetime, exclude: str,
+    box: tuple[float, float, float, float] | None = None,
 ) -> list[Any]:
-    """Tickets under ``prefix`` (the community) of the same category family received in the window, newest first.
+    """Tickets under ``prefix`` of the same category family received in the window, newest first.
 
+    ``box`` (lon_min, lon_max, lat_min, lat_max) keeps only tickets with a point inside it: an ungridded
+    ticket's prefix is its whole district, so its candidates are bounded by distance instead.
     Only the columns duplicate detection reads are loaded (rows with attributes named like TicketRow's).
     """
-    params = {"prefix": f"{prefix}%", "family": f"{family}%", "since": since, "until": until, "exclude": exclude}
-    return list((await uow.session.execute(_CANDIDATES, params)).all())
+    params: dict[str, Any] = {"prefix": f"{prefix}%", "family": f"{family}%", "since": since, "until": until,
+                              "exclude": exclude}
+    if box is None:
+        return list((await uow.session.execute(_CANDIDATES, params)).all())
+    params.update(zip(("lon_min", "lon_max", "lat_min", "lat_max"), box, strict=True))
+    return list((await uow.session.execute(_CANDIDATES_NEAR, params)).all())
 
 
 async def suggestions_for(uow: UnitOfWork, *, prefix: str, limit: int = 100) -> list[DuplicateSuggestion]:

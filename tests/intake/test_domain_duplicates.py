@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.intake.domain import duplicate_samples as samples
 from services.intake.domain import duplicates as dup
@@ -118,3 +121,22 @@ def test_evaluate_counts_a_wrong_merge_against_precision() -> None:
                samples.LabelledReport(report("b", "人民路128号井盖缺失", received_at=NOW + timedelta(hours=1)), "B")]
     quality = samples.evaluate(labelled)
     assert (quality.precision, quality.merged_pairs, quality.true_pairs) == (0.0, 1, 0)
+
+
+@given(lon=st.floats(73.0, 135.0), lat=st.floats(3.0, 53.5), bearing=st.floats(0.0, 2 * math.pi),
+       metres=st.floats(0.0, dup.NEAR_METRES))
+@settings(max_examples=300, deadline=None)
+def test_near_box_holds_every_point_within_near_metres(lon: float, lat: float, bearing: float, metres: float) -> None:
+    # a point `metres` away along `bearing` (small-distance approximation, then checked with the real distance)
+    dlat = math.degrees(metres * math.cos(bearing) / 6_371_000)
+    dlon = math.degrees(metres * math.sin(bearing) / 6_371_000) / math.cos(math.radians(lat))
+    other = (lon + dlon, lat + dlat)
+    lon_min, lon_max, lat_min, lat_max = dup.near_box((lon, lat))
+    if dup.distance_m((lon, lat), other) <= dup.NEAR_METRES:
+        assert lon_min <= other[0] <= lon_max and lat_min <= other[1] <= lat_max
+
+
+def test_near_box_is_not_much_larger_than_the_circle() -> None:
+    lon_min, lon_max, lat_min, lat_max = dup.near_box((122.3, 29.95))
+    assert dup.distance_m((lon_min, 29.95), (lon_max, 29.95)) == pytest.approx(2 * dup.NEAR_METRES, rel=0.01)
+    assert dup.distance_m((122.3, lat_min), (122.3, lat_max)) == pytest.approx(2 * dup.NEAR_METRES, rel=0.01)

@@ -65,3 +65,23 @@ async def test_merged_hotline_caller_gets_the_masters_result(database, common):
 
 async def _state(client, key, ticket_id, state):
     return (await _ticket(client, key, ticket_id))["state"] == state
+
+
+async def test_tickets_known_only_by_a_point_are_compared_with_those_near_it(database, common):
+    """No registry here: the tickets stay ungridded, so candidates are bounded by distance, not by community."""
+    target = database("intake")
+    async with running_intake(fast_callbacks_app, settings(common, target), target) as (app, client):
+        key = await issue_key(app.state.db, scope="330903")
+        headers = {"X-API-Key": key}
+        pointed = {**PLACE, "grid_code": None}
+        first = (await client.post("/api/v1/tickets", json=ticket_body(**pointed), headers=headers)).json()
+        far = {**pointed, "location": {"lon": 122.32, "lat": 29.95}}  # about 1.9 km east: another 人民路128号
+        far_ticket = (await client.post("/api/v1/tickets", json=ticket_body(**far), headers=headers)).json()
+        near = {**pointed, "description": "人民路128号门口占道经营", "location": {"lon": 122.30004, "lat": 29.95001}}
+        second = (await client.post("/api/v1/tickets", json=ticket_body(**near), headers=headers)).json()
+        merged = await wait_for(lambda: _merged(client, key, second["id"]))
+        assert merged["master_id"] == first["id"]
+        assert (await _ticket(client, key, far_ticket["id"]))["state"] == "received"
+        suggestions = await client.get("/api/v1/duplicates", headers=headers)
+        assert suggestions.status_code == 200, suggestions.text
+        assert far_ticket["id"] not in suggestions.text

@@ -76,6 +76,14 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
+def near_box(point: tuple[float, float], metres: float = NEAR_METRES) -> tuple[float, float, float, float]:
+    """(lon_min, lon_max, lat_min, lat_max) of a box holding every point within ``metres`` of ``point``."""
+    lon, lat = point
+    dlat = math.degrees(metres / 6_371_000)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    return lon - dlon, lon + dlon, lat - dlat, lat + dlat
+
+
 def is_candidate(
     report: Report, other: Report, *, window: timedelta = WINDOW, neighbours: Neighbours = same_community
 ) -> bool:

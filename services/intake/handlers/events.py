@@ -61,9 +61,15 @@ async def find_duplicates(db: Database, envelopes: list[Envelope]) -> dict[str, 
 async def _matches(uow: UnitOfWork, row: store.TicketRow | None) -> list[duplicates.Match]:
     if row is None or row.state not in lifecycle.ALLOWED["merge"]:
         return []
+    box = None
+    if row.grid_code is None:  # known only by its point (or not at all): compare with what lies near it
+        if row.lon is None or row.lat is None:
+            return []  # nothing to tell it apart from the rest of the district
+        box = duplicates.near_box((row.lon, row.lat))
     candidates = await store.duplicate_candidates(
         uow, prefix=_neighbourhood(row.jurisdiction), family=duplicates.family(row.category),
         since=store.aware(row.created_at) - duplicates.WINDOW, until=store.aware(row.created_at), exclude=row.id,
+        box=box,
     )
     return duplicates.decide(as_report(row), [as_report(c) for c in candidates])
 
