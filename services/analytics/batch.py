@@ -36,6 +36,8 @@ class Pending:
     counters: dict[BucketKey, Counter] = field(default_factory=dict)
     series: dict[tuple[str, str, str, str], dict[date, Counter]] = field(default_factory=dict)
     classes: dict[str, str | None] = field(default_factory=dict)
+    # Stored complaints per (area, category), loaded once per batch from the earliest ``since`` asked for.
+    complaints: dict[tuple[str, str], tuple[datetime, list[Complaint]]] = field(default_factory=dict)
 
 
 def pending(uow: UnitOfWork) -> Pending:
@@ -96,8 +98,11 @@ async def community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
 async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
     """Stored complaints overlaid with the ones received earlier in this batch."""
     state = pending(uow)
-    stored = await store.recent_complaints(uow, area=area, category=category, since=since)
-    result = [c for c in stored if c.ticket_id not in state.dirty]
+    loaded = state.complaints.get((area, category))
+    if loaded is None or loaded[0] > since:
+        loaded = state.complaints[(area, category)] = (
+            since, await store.recent_complaints(uow, area=area, category=category, since=since))
+    result = [c for c in loaded[1] if c.ticket_id not in state.dirty and c.received_at >= since]
     for ticket_id in sorted(state.dirty):
         fact = state.facts[ticket_id]
         if (fact is not None and fact.received_at is not None and fact.category == category

@@ -116,10 +116,12 @@ async def get_facts(uow: UnitOfWork, ticket_ids: set[str]) -> dict[str, TicketFa
 async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
     """Facts of one category received since ``since`` under ``area`` (for repeat detection)."""
     c = FactRow.__table__.c
-    query = select(FactRow).where(c.category == category, c.received_at >= since, c.jurisdiction.startswith(area))
-    rows = (await uow.session.execute(query)).scalars()
-    return [Complaint(r.ticket_id, datetime.fromisoformat(r.data["received_at"]), r.category, r.jurisdiction,
-                      r.data.get("lon"), r.data.get("lat")) for r in rows]
+    # Only the fields a complaint needs, extracted in SQL: decoding each whole fact cost more than the query.
+    query = select(c.ticket_id, c.data["received_at"].as_string(), c.category, c.jurisdiction,
+                   c.data["lon"].as_float(), c.data["lat"].as_float()).where(
+        c.category == category, c.received_at >= since, c.jurisdiction.startswith(area))
+    return [Complaint(ticket_id, datetime.fromisoformat(received), category_, jurisdiction, lon, lat)
+            for ticket_id, received, category_, jurisdiction, lon, lat in await uow.session.execute(query)]
 
 
 async def read_counters(

@@ -222,12 +222,17 @@ class Consumer:
         return True
 
     async def _log_restarted(self, tp: TopicPartition, end: int) -> bool:
-        """Our position is past the log's end, or the broker forgot offsets we committed: its logs are new."""
+        """The broker forgot the offsets of a partition we have read: its logs are new.
+
+        A position past the log's end alone is not proof: Tansu reports the end as the base offset of the last
+        record batch plus one, so a partition read to its end whose last batch held several records looks
+        "past the end" for as long as it stays quiet. A broker restarted empty has also lost the group's
+        committed offsets, so a forgotten commit is required as well."""
         assert self.kafka is not None
         position = await self.kafka.position(tp)
-        if position > end:
-            return True
-        return tp in self._committed and position > 0 and await self.kafka.committed(tp) is None
+        if position == 0 or (tp not in self._committed and position <= end):
+            return False
+        return await self.kafka.committed(tp) is None
 
     async def _database_answers(self) -> bool:
         try:

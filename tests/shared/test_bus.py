@@ -252,3 +252,30 @@ async def test_a_running_consumer_rereads_a_log_that_restarted_empty(database, c
     finally:
         port_broker.stop()
         await db.dispose()
+
+
+async def test_a_quiet_log_read_to_its_end_is_not_mistaken_for_a_restarted_one(database, common, monkeypatch, caplog):
+    """Tansu reports a log's end as the last record batch's base offset + 1: after a multi-record batch the
+    consumer's position is past that "end" while nothing restarted, and must not read the log again."""
+    import asyncio
+    import logging
+
+    from shared.bus import consumer as consumer_module
+
+    monkeypatch.setattr(consumer_module, "RESTART_CHECK_SECONDS", 0.1)
+    db = await open_db(database("bus"), common)
+    try:
+        async with Pipeline(db, common) as pipeline:
+            await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(500, 540)])  # one relay batch
+            await wait_for(lambda: count_is(db, 40))
+            kafka = pipeline.consumer.kafka
+            assert kafka is not None
+            ends = await kafka.end_offsets(list(kafka.assignment()))
+            positions = {tp: await kafka.position(tp) for tp in kafka.assignment()}
+            assert any(positions[tp] > end for tp, end in ends.items()), "the broker no longer under-reports ends"
+            with caplog.at_level(logging.WARNING, logger="shared.bus.consumer"):
+                await asyncio.sleep(1.0)  # about ten restart checks
+            assert "restarted" not in caplog.text
+            assert {tp: await kafka.position(tp) for tp in kafka.assignment()} == positions
+    finally:
+        await db.dispose()
