@@ -26,6 +26,7 @@ from shared.groupcommit import GroupCommit
 from shared.bus.envelope import Envelope, encode_data, new_event_id, source_for, to_headers
 from shared.events.base import Event
 from shared.settings import SUPPORTED_DB_SCHEMES
+from shared.sqlite_driver import one_trip_dbapi
 
 
 WRITER_OPTION = "gridgov_writer"
@@ -101,7 +102,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, module=one_trip_dbapi())
 
     @sa_event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
