@@ -81,9 +81,7 @@ async def _stored_track(uow: UnitOfWork, ticket_id: str) -> Track | None:
     batch at once (two queries instead of two per event)."""
     tracks: dict[str, Track | None] = uow.scratch.setdefault("escalation.tracks", {})
     if ticket_id not in tracks:
-        loaded, rows = await store.load_tracks(uow, ({ticket_id} | batch_ticket_ids(uow.batch)) - tracks.keys())
-        tracks.update(loaded)
-        uow.scratch.setdefault("escalation.rows", []).extend(rows)  # kept referenced for the identity map
+        tracks.update(await store.load_tracks(uow, ({ticket_id} | batch_ticket_ids(uow.batch)) - tracks.keys()))
     return tracks[ticket_id]
 
 

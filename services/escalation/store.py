@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, and_, delete, func, select, tuple_, update
-from sqlmodel import Field, col
+from sqlmodel import Field
 
 from services.escalation.domain.clock import Clock, ClockEntry
 from services.escalation.domain.lifecycle import Track
@@ -109,65 +109,61 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+TRACK_FIELDS = ("jurisdiction", "category", "severity", "place", "unit_code", "level")
+
+
 async def get_track(uow: UnitOfWork, ticket_id: str) -> Track | None:
-    row = await uow.session.get(TrackRow, ticket_id)
-    if row is None:
-        return None
-    clocks = (await uow.session.execute(
-        select(ClockRow).where(ClockRow.ticket_id == ticket_id).order_by(ClockRow.seq)  # type: ignore[arg-type]
-    )).scalars().all()
-    return _track(row, tuple(_clock(c) for c in clocks))
+    return (await load_tracks(uow, {ticket_id}))[ticket_id]
 
 
-def _track(row: TrackRow, clocks: tuple[Clock, ...]) -> Track:
+def _track(row: Any, clocks: tuple[Clock, ...]) -> Track:
     return Track(ticket_id=row.ticket_id, jurisdiction=row.jurisdiction, policy_version=row.policy_version,
-                 category=row.category, severity=row.severity, place=row.place,  # type: ignore[arg-type]
-                 unit_code=row.unit_code, level=row.level,  # type: ignore[arg-type]
+                 category=row.category, severity=row.severity, place=row.place,
+                 unit_code=row.unit_code, level=row.level,
                  clocks=clocks)
 
 
-async def load_tracks(uow: UnitOfWork, ticket_ids: set[str]) -> tuple[dict[str, Track | None], list[Any]]:
-    """Several tickets' tracks in two queries (None for a ticket with no track yet), and the ORM rows read: keep
-    them referenced while the transaction runs (the session's identity map is weak), so saves find them there."""
+async def load_tracks(uow: UnitOfWork, ticket_ids: set[str]) -> dict[str, Track | None]:
+    """Several tickets' tracks in two queries (None for a ticket with no track yet)."""
     ids = sorted(ticket_ids)
-    rows = list((await uow.session.execute(
-        select(TrackRow).where(col(TrackRow.ticket_id).in_(ids)))).scalars())
-    clock_rows = list((await uow.session.execute(
-        select(ClockRow).where(col(ClockRow.ticket_id).in_(ids)).order_by(col(ClockRow.ticket_id), col(ClockRow.seq))
-    )).scalars())
+    tracks_table, clocks_table = TrackRow.__table__, ClockRow.__table__
+    rows = (await uow.session.execute(select(tracks_table).where(tracks_table.c.ticket_id.in_(ids)))).all()
+    clock_rows = (await uow.session.execute(
+        select(clocks_table).where(clocks_table.c.ticket_id.in_(ids))
+        .order_by(clocks_table.c.ticket_id, clocks_table.c.seq))).all()
     clocks: dict[str, list[Clock]] = {}
     for clock_row in clock_rows:
         clocks.setdefault(clock_row.ticket_id, []).append(_clock(clock_row))
     tracks: dict[str, Track | None] = dict.fromkeys(ids)
     for row in rows:
         tracks[row.ticket_id] = _track(row, tuple(clocks.get(row.ticket_id, ())))
-    return tracks, [*rows, *clock_rows]
+    return tracks
 
 
 async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock], stored: Track | None) -> set[int]:
     """Store the track and its changed clocks; the sequence numbers of the clocks stored for the first time.
 
     ``stored`` is the track as the database holds it (None: no track yet): rows absent from it are inserted without
-    looking for them first."""
-    created: set[int] = set()
-    row = None if stored is None else await uow.session.get(TrackRow, track.ticket_id)
-    if row is None:
-        row = TrackRow(ticket_id=track.ticket_id, jurisdiction=track.jurisdiction, policy_version=track.policy_version)
-        uow.session.add(row)
-    row.jurisdiction, row.category, row.severity = track.jurisdiction, track.category, track.severity
-    row.place, row.unit_code, row.level = track.place, track.unit_code, track.level
+    looking for them first, and an unchanged track row is not written. Core statements, not the ORM: this runs for
+    every consumed ticket event, and a unit-of-work flush per event was the consumer's largest cost."""
+    tracks_table, clocks_table = TrackRow.__table__, ClockRow.__table__
+    fields = {name: getattr(track, name) for name in TRACK_FIELDS}
+    if stored is None:
+        await uow.session.execute(tracks_table.insert().values(
+            ticket_id=track.ticket_id, policy_version=track.policy_version, **fields))
+    elif any(getattr(stored, name) != value for name, value in fields.items()):
+        await uow.session.execute(update(tracks_table).where(tracks_table.c.ticket_id == track.ticket_id)
+                                  .values(**fields))
     stored_seqs = {clock.seq for clock in stored.clocks} if stored is not None else set()
+    created = [clock for clock in changed if clock.seq not in stored_seqs]
+    if created:
+        await uow.session.execute(clocks_table.insert(), [_clock_values(clock) for clock in created])
     for clock in changed:
-        existing = None if clock.seq not in stored_seqs else await uow.session.get(ClockRow, (clock.ticket_id, clock.seq))
-        values = _clock_values(clock)
-        if existing is None:
-            uow.session.add(ClockRow(**values))
-            created.add(clock.seq)
-        else:
-            for name, value in values.items():
-                setattr(existing, name, value)
-    await uow.session.flush()
-    return created
+        if clock.seq in stored_seqs:
+            await uow.session.execute(update(clocks_table).where(
+                clocks_table.c.ticket_id == clock.ticket_id, clocks_table.c.seq == clock.seq,
+            ).values(_clock_values(clock)))
+    return {clock.seq for clock in created}
 
 
 async def replace_timers(uow: UnitOfWork, clock: Clock, *, planned: list[Timer], new_clock: bool = False) -> None:
@@ -257,8 +253,11 @@ async def running_ticket_ids(uow: UnitOfWork, *, prefix: str) -> list[str]:
 async def record_complaint(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime,
                            new_ticket: bool = False) -> None:
     """Remember a complaint about ``place`` (``new_ticket``: the ticket has no track, so no complaint either)."""
-    if new_ticket or await uow.session.get(ComplaintRow, ticket_id) is None:
-        uow.session.add(ComplaintRow(ticket_id=ticket_id, place=place, category=category, at=utc(at)))
+    table = ComplaintRow.__table__
+    if new_ticket or (await uow.session.execute(
+            select(table.c.ticket_id).where(table.c.ticket_id == ticket_id))).first() is None:
+        await uow.session.execute(table.insert().values(ticket_id=ticket_id, place=place, category=category,
+                                                        at=utc(at)))
 
 
 async def count_similar(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime,
