@@ -38,6 +38,9 @@ class Pending:
     classes: dict[str, str | None] = field(default_factory=dict)
     # Stored complaints per (area, category), loaded once per batch from the earliest ``since`` asked for.
     complaints: dict[tuple[str, str], tuple[datetime, list[Complaint]]] = field(default_factory=dict)
+    # Stored series per (prefix, period, dim, value) read ahead for the whole batch, with the range they cover.
+    stored_series: dict[tuple[str, str, str, str], tuple[date, date, dict[date, Counter]]] = field(
+        default_factory=dict)
 
 
 def pending(uow: UnitOfWork) -> Pending:
@@ -95,6 +98,15 @@ async def community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
     return found  # type: ignore[return-value]
 
 
+async def recent_complaints_ahead(uow: UnitOfWork, *, pairs: set[tuple[str, str]], since: datetime) -> None:
+    """Read the stored complaints of every (area, category) pair the batch will ask for, in one query."""
+    state = pending(uow)
+    missing = {pair for pair in pairs if (loaded := state.complaints.get(pair)) is None or loaded[0] > since}
+    if missing:
+        found = await store.recent_complaints_many(uow, pairs=missing, since=since)
+        state.complaints.update({pair: (since, complaints) for pair, complaints in found.items()})
+
+
 async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since: datetime) -> list[Complaint]:
     """Stored complaints overlaid with the ones received earlier in this batch."""
     state = pending(uow)
@@ -112,10 +124,33 @@ async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since:
     return sorted(result, key=lambda c: (c.received_at, c.ticket_id))
 
 
+async def read_series_ahead(uow: UnitOfWork, *, period: Period, dim: Dimension, pairs: set[tuple[str, str]],
+                            since: date, until: date) -> None:
+    """Read the stored series of every (prefix, value) pair the batch will ask for, in one query."""
+    state = pending(uow)
+    missing = {(prefix, value) for prefix, value in pairs
+               if not _covered(state.stored_series.get((prefix, period, dim, value)), since, until)}
+    if not missing:
+        return
+    found = await store.read_series_many(uow, period=period, dim=dim, prefixes={p for p, _ in missing},
+                                         values={v for _, v in missing}, since=since, until=until)
+    for prefix, value in missing:
+        state.stored_series[(prefix, period, dim, value)] = (since, until, found.get((prefix, value), {}))
+
+
+def _covered(stored: tuple[date, date, dict[date, Counter]] | None, since: date, until: date) -> bool:
+    return stored is not None and stored[0] <= since and until <= stored[1]
+
+
 async def read_series(uow: UnitOfWork, *, prefix: str, period: Period, since: date, until: date,
                       dim: Dimension = "all", value: str = "") -> dict[date, Counter]:
-    """Stored series plus the batch's pending deltas for the same buckets."""
-    series = await store.read_series(uow, prefix=prefix, period=period, since=since, until=until, dim=dim, value=value)
+    """Stored series (read ahead for the batch, or now) plus the batch's pending deltas for the same buckets."""
+    ahead = pending(uow).stored_series.get((prefix, period, dim, value))
+    if ahead is not None and _covered(ahead, since, until):
+        series = {start: dict(counter) for start, counter in ahead[2].items() if since <= start <= until}
+    else:
+        series = await store.read_series(uow, prefix=prefix, period=period, since=since, until=until, dim=dim,
+                                         value=value)
     for start, delta in pending(uow).series.get((prefix, period, dim, value), {}).items():
         if since <= start <= until and not add(series.setdefault(start, {}), delta):
             series.pop(start)

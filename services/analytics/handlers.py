@@ -31,6 +31,9 @@ CLUSTER_WINDOW = timedelta(days=7)
 SPIKE = SpikeParams()
 
 
+READ_AHEAD = "analytics.read_ahead"
+
+
 async def on_ticket_event(event: TicketEvent, uow: UnitOfWork) -> None:
     """Fold a ticket event into its fact and the batch's counter deltas; on receipt, look for repeats and spikes."""
     old = await batch.get_fact(uow, event.ticket_id)
@@ -39,6 +42,7 @@ async def on_ticket_event(event: TicketEvent, uow: UnitOfWork) -> None:
     if klass is not None and klass != new.community_class:
         new = replace(new, community_class=klass)
     if isinstance(event, TicketReceived) and new.category:
+        await _read_ahead(uow)
         new = await _watch_repeats(uow, new)
     batch.save_fact(uow, new)
     batch.add_counters(uow, deltas(old, new))
@@ -66,7 +70,7 @@ async def _watch_spikes(uow: UnitOfWork, fact: TicketFact) -> None:
     """Test the receipt day of the ticket's community and grid for this category against their baselines."""
     assert fact.received_at is not None
     day = local_day(fact.received_at)
-    for area in sorted({fact.jurisdiction[:n] for n in (12, 15) if len(fact.jurisdiction) >= n}):
+    for area in _spike_areas(fact.jurisdiction):
         series = await batch.read_series(uow, prefix=area, period="day", dim="category", value=fact.category,
                                          since=day - timedelta(days=SPIKE.window_days), until=day)
         history = [series.get(day - timedelta(days=d), {}).get("received", 0)
@@ -75,6 +79,27 @@ async def _watch_spikes(uow: UnitOfWork, fact: TicketFact) -> None:
         if test.spike:
             await _raise(uow, spike_alert(test, area, category=fact.category, day=day, now=fact.received_at,
                                           category_name=category_name(fact.category)))
+
+
+def _spike_areas(jurisdiction: str) -> list[str]:
+    return sorted({jurisdiction[:n] for n in (12, 15) if len(jurisdiction) >= n})
+
+
+async def _read_ahead(uow: UnitOfWork) -> None:
+    """Once per consumed batch: the stored complaints and day series every receipt of the batch will look at,
+    one query each (instead of three per receipt)."""
+    if uow.scratch.get(READ_AHEAD):
+        return
+    uow.scratch[READ_AHEAD] = True
+    received = [env.data for env in uow.batch if isinstance(env.data, TicketReceived) and env.data.category]
+    if not received:
+        return
+    await batch.recent_complaints_ahead(uow, pairs={(event.jurisdiction[:12], event.category) for event in received},
+                                        since=min(event.occurred_at for event in received) - REPEAT_WINDOW)
+    days = [local_day(event.occurred_at) for event in received]
+    pairs = {(area, event.category) for event in received for area in _spike_areas(event.jurisdiction)}
+    await batch.read_series_ahead(uow, period="day", dim="category", pairs=pairs,
+                                  since=min(days) - timedelta(days=SPIKE.window_days), until=max(days))
 
 
 async def _raise(uow: UnitOfWork, alert: AlertRaised) -> None:

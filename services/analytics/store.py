@@ -124,6 +124,24 @@ async def recent_complaints(uow: UnitOfWork, *, area: str, category: str, since:
             for ticket_id, received, category_, jurisdiction, lon, lat in await uow.session.execute(query)]
 
 
+async def recent_complaints_many(uow: UnitOfWork, *, pairs: set[tuple[str, str]],
+                                 since: datetime) -> dict[tuple[str, str], list[Complaint]]:
+    """:func:`recent_complaints` for every (area, category) pair in one query."""
+    c = FactRow.__table__.c
+    areas = sorted({area for area, _ in pairs})
+    query = select(c.ticket_id, c.data["received_at"].as_string(), c.category, c.jurisdiction,
+                   c.data["lon"].as_float(), c.data["lat"].as_float()).where(
+        c.category.in_(sorted({category for _, category in pairs})), c.received_at >= since,
+        or_(*[c.jurisdiction.startswith(area) for area in areas]))
+    found: dict[tuple[str, str], list[Complaint]] = {pair: [] for pair in pairs}
+    for ticket_id, received, category, jurisdiction, lon, lat in await uow.session.execute(query):
+        complaint = Complaint(ticket_id, datetime.fromisoformat(received), category, jurisdiction, lon, lat)
+        for area in areas:
+            if jurisdiction.startswith(area) and (area, category) in found:
+                found[(area, category)].append(complaint)
+    return found
+
+
 async def read_counters(
     uow: UnitOfWork, *, prefix: str, dim: Dimension, buckets: Iterable[tuple[Period, date]],
 ) -> dict[str, Counter]:
@@ -151,6 +169,22 @@ async def read_series(
         if amount:
             series.setdefault(start, {})[name] = int(amount)
     return series
+
+
+async def read_series_many(
+    uow: UnitOfWork, *, period: Period, dim: Dimension, prefixes: Iterable[str], values: Iterable[str], since: date,
+    until: date,
+) -> dict[tuple[str, str], dict[date, Counter]]:
+    """:func:`read_series` for every (prefix, value) pair of ``prefixes`` × ``values`` in one query."""
+    table = CounterRow.__table__
+    query = (select(table.c.prefix, table.c.value, table.c.start, table.c.name, table.c.amount)
+             .where(table.c.prefix.in_(sorted(prefixes)), table.c.dim == dim, table.c.period == period,
+                    table.c.start >= since, table.c.start <= until, table.c.value.in_(sorted(values))))
+    found: dict[tuple[str, str], dict[date, Counter]] = {}
+    for prefix, value, start, name, amount in await uow.session.execute(query):
+        if amount:
+            found.setdefault((prefix, value), {}).setdefault(start, {})[name] = int(amount)
+    return found
 
 
 def _by_value(result: Any) -> dict[str, Counter]:

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from services.analytics import store
 from services.analytics.handlers import on_ticket_event
+from shared.bus.envelope import Envelope, new_event_id
 from shared.db import Database, create_schema, make_engine
 from shared.events import ticket as ev
 from tests.harness import create_pg_schema
@@ -55,11 +56,19 @@ async def handler_db(target: Any) -> AsyncIterator[Database]:
 
 
 async def handle(db: Database, events: list[ev.TicketEvent], *, batch_size: int) -> None:
+    """Handle ``events`` in consumed batches of ``batch_size``, each in one transaction, as the consumer does."""
     for first in range(0, len(events), batch_size):
+        chunk = events[first:first + batch_size]
         async with db.uow() as uow:
-            for event in events[first:first + batch_size]:
+            uow.batch = [_envelope(event) for event in chunk]
+            for event in chunk:
                 await on_ticket_event(event, uow)
             await uow.commit()
+
+
+def _envelope(event: ev.TicketEvent) -> Envelope:
+    return Envelope(id=new_event_id(), source="/gridgov/intake/330903", type=event.ce_type, time=event.occurred_at,
+                    subject=event.ticket_id, jurisdiction=event.jurisdiction, data=event)
 
 
 async def snapshot(db: Database) -> dict[str, Any]:
@@ -94,3 +103,30 @@ async def test_batches_split_anywhere_agree_with_one_by_one(database):
         await handle(batched, events, batch_size=5)
         await handle(alone, events, batch_size=1)
         assert await snapshot(batched) == await snapshot(alone)
+
+
+async def test_a_batch_reads_its_receipts_complaints_and_day_series_in_one_query_each(database):
+    """Each receipt looks for repeats among its community's complaints and tests its grid's and community's day
+    series: both read ahead once per batch, not three times per receipt, and the alerts and counters stay those
+    of one-by-one handling."""
+    events = same_place_receipts() + [received(f"330903-20260302-00020{n}", hours=n, jurisdiction=GRID,
+                                               grid_code=GRID) for n in range(1, 4)]
+    async with handler_db(database("analytics")) as batched, handler_db(database("analytics")) as alone:
+        reads = _count_reads(batched)
+        await handle(batched, events, batch_size=len(events))
+        assert reads == {"counters": 1, "facts": 2}  # the facts: the batch's tickets, then the complaints
+        await handle(alone, events, batch_size=1)
+        assert await snapshot(batched) == await snapshot(alone)
+
+
+def _count_reads(db: Database) -> dict[str, int]:
+    """SELECTs on ``db``'s counters and facts, counted as they run."""
+    reads = {"counters": 0, "facts": 0}
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            for table in reads:
+                reads[table] += f"FROM {table}" in statement
+
+    return reads
