@@ -81,9 +81,10 @@ def keys_for(fact: TicketFact) -> list[BucketKey]:
         return []
     day = local_day(fact.received_at)
     values = dimension_values(fact)
+    starts = [(period, period_start(day, period)) for period in PERIODS]
     return [
-        BucketKey(prefix, period, period_start(day, period), dim, values[dim])
-        for prefix in prefixes(fact.jurisdiction) for period in PERIODS for dim in DIMENSIONS
+        BucketKey(prefix, period, start, dim, values[dim])
+        for prefix in prefixes(fact.jurisdiction) for period, start in starts for dim in DIMENSIONS
     ]
 
 
@@ -95,12 +96,20 @@ def deltas(old: TicketFact | None, new: TicketFact) -> dict[BucketKey, Counter]:
     if old_keys == new_keys:
         change = add(dict(new_counter), old_counter, sign=-1)
         return {key: dict(change) for key in new_keys} if change else {}
+    # Usually most keys stay (a routing changes only the unit's): the change of a key kept is the same for all.
+    kept = set(old_keys).intersection(new_keys)
+    change, removed, added = add(dict(new_counter), old_counter, sign=-1), add({}, old_counter, sign=-1), add({}, new_counter)
     result: dict[BucketKey, Counter] = {}
     for key in old_keys:
-        result[key] = add({}, old_counter, sign=-1)
+        if key not in kept and removed:
+            result[key] = dict(removed)
     for key in new_keys:
-        add(result.setdefault(key, {}), new_counter)
-    return {key: counter for key, counter in result.items() if counter}
+        if key in kept:
+            if change:
+                result[key] = dict(change)
+        elif added:
+            result[key] = dict(added)
+    return result
 
 
 def cover(since: date, until: date) -> list[tuple[Period, date]]:
