@@ -57,3 +57,16 @@ async def test_expired_revoked_and_rate_limited_keys_are_refused(database, commo
                                                           key_id=key.split("_")[1]), uow)
             await uow.commit()
         assert (await client.get("/api/v1/tickets", headers={"X-API-Key": key})).status_code == 401
+
+
+async def test_an_api_key_in_the_query_string_is_refused_outside_open311(database, common):
+    """Query strings land in access and proxy logs: the REST API takes keys in the X-API-Key header only."""
+    target = database("intake")
+    async with running_service(create_app, Settings(database_url=target.url, common=common), target) as (app, client):
+        key = await issue_key(app.state.db, scope="330903")
+        refused = await client.get("/api/v1/tickets", params={"api_key": key})
+        assert refused.status_code == 401
+        assert "X-API-Key" in refused.json()["detail"] and key not in refused.text
+        assert (await client.get("/api/v1/tickets", headers={"X-API-Key": key})).status_code == 200
+        open311 = await client.get("/open311/v2/requests.json", params={"api_key": key, "jurisdiction_id": "330903"})
+        assert open311.status_code == 200
