@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 
 from gridgov.benches import loadgen
+from gridgov.benches.cpu import CpuMeter
 from gridgov.benches.bus import raw_kafka
 from gridgov.benches.intake import _baseline
 from gridgov.services import NAMES
@@ -190,10 +191,19 @@ async def _pipeline(console: Console, *, quick: bool) -> dict[str, Any]:
             gc.collect()
             gc.freeze()  # the watcher's and the client's own collections must not count as the pipeline's latency
             pool = loadgen.demo_bodies(50000)
+            pids = {name: process.pid for name, process in supervisor.children.items()}
+            if supervisor.broker is not None and supervisor.broker.process is not None:
+                pids["broker"] = supervisor.broker.process.pid
+            meter = CpuMeter(pids)
+            await meter.measure_idle()
             for rate, bodies in ((200, pool[5000:25000]), (1000, pool[25000:])):
                 console.print(f"paced {rate} tickets/s for {seconds}s …")
+                started = meter.start()
                 figures[f"at_{rate}_per_s"] = await _paced(url, key, watcher, rate=rate, seconds=seconds,
                                                            bodies=bodies)
+                await meter.settle()
+                figures[f"at_{rate}_per_s"]["cpu_ms_per_ticket"] = meter.per_unit(
+                    started, figures[f"at_{rate}_per_s"]["accepted"])
             console.print("saturating with wrk …")
             figures["saturated"] = await _saturate(url, key, watcher, seconds=seconds)
             await watcher.stop()
