@@ -34,8 +34,10 @@ def live_tail(hub: LiveHub) -> Callable[[ServiceRuntime], Awaitable[None]]:
         db = Database(make_engine(sqlite_url(folder / "inbox.db")), new_base().metadata, service=NAME,
                       district=runtime.settings.common.district_code)
         await create_schema(db.engine, db.metadata)
+        # Each serving replica feeds its own ring from every partition: sharing a consumer group would split
+        # the partitions, and each replica's SSE clients would see only part of the stream.
         subscription = Subscription(name=NAME, topics=[topics.TICKETS, topics.ALERTS],
-                                    handlers=handlers.live_handlers(hub))
+                                    handlers=handlers.live_handlers(hub), each_process_from_last=hub.ring.capacity)
         assert runtime.producer is not None
         consumer = Consumer(db, runtime.settings.common, subscription, dlq_producer=runtime.producer)
         await consumer.start()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from aiokafka.errors import IllegalStateError, KafkaError
 from sqlalchemy import select, text
@@ -45,12 +48,29 @@ class Subscription:
     # envelopes and returns findings by envelope id, which handlers read from ``uow.prepared``. Handlers must still
     # work without them (a message retried alone is handled without this step).
     prepare: Callable[[Database, list[Envelope]], Awaitable[dict[str, Any]]] | None = None
+    # Every process reads every partition (its own consumer group) starting this many records before each
+    # partition's end: for in-memory state each serving replica keeps whole, like the live tail's ring. None: the
+    # replicas share one group and split the partitions, resuming from the group's committed offsets.
+    each_process_from_last: int | None = None
 
     def wants(self, envelope: Envelope) -> bool:
         return self.wants_type(type(envelope.data), envelope.jurisdiction)
 
     def wants_type(self, event_type: type[Event], jurisdiction: str) -> bool:
         return event_type in self.handlers and any(jurisdiction.startswith(prefix) for prefix in self.prefixes)
+
+
+class _FromLast(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Start newly assigned partitions near their end (see ``Subscription.each_process_from_last``)."""
+
+    def __init__(self, consumer: "Consumer") -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        await self.consumer.seek_to_last(list(assigned), self.consumer.sub.each_process_from_last or 0)
 
 
 @dataclass
@@ -75,6 +95,8 @@ class Consumer:
         self.sub = subscription
         self.dlq_producer = dlq_producer
         self.group_id = f"gridgov-{subscription.name}"
+        if subscription.each_process_from_last is not None:
+            self.group_id += f"-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.kafka: AIOKafkaConsumer | None = None
         self.handled = 0
         self._pending_commit: asyncio.Future[None] | None = None
@@ -86,16 +108,29 @@ class Consumer:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
         await start_client(self.kafka, self.common)
         names = [topics.qualified(t, self.common.topic_prefix) for t in self.sub.topics]
+        listener = _FromLast(self) if self.sub.each_process_from_last is not None else None
         if self.common.topic_pattern:
             # A city instance follows every district's topics: subscribe by pattern (consumer groups only).
             escaped = "|".join(re.escape(t) for t in self.sub.topics)
-            self.kafka.subscribe(pattern=f"^(?:{self.common.topic_pattern})(?:{escaped})$")
+            self.kafka.subscribe(pattern=f"^(?:{self.common.topic_pattern})(?:{escaped})$", listener=listener)
             return
         if self.common.consumer_mode == "group":
-            self.kafka.subscribe(names)
+            self.kafka.subscribe(names, listener=listener)
             return
         await self.kafka.topics()
-        self.kafka.assign([TopicPartition(t, p) for t in names for p in sorted(self.kafka.partitions_for_topic(t) or ())])
+        assigned = [TopicPartition(t, p) for t in names for p in sorted(self.kafka.partitions_for_topic(t) or ())]
+        self.kafka.assign(assigned)
+        if listener is not None:
+            await listener.on_partitions_assigned(assigned)
+
+    async def seek_to_last(self, partitions: Sequence[TopicPartition], count: int) -> None:
+        """Position each partition ``count`` records before its end (or at its start)."""
+        assert self.kafka is not None
+        if not partitions:
+            return
+        starts, ends = await self.kafka.beginning_offsets(partitions), await self.kafka.end_offsets(partitions)
+        for tp in partitions:
+            self.kafka.seek(tp, max(starts[tp], ends[tp] - count))
 
     async def stop(self) -> None:
         if self._pending_commit is not None:

@@ -279,3 +279,67 @@ async def test_a_quiet_log_read_to_its_end_is_not_mistaken_for_a_restarted_one(d
             assert {tp: await kafka.position(tp) for tp in kafka.assignment()} == positions
     finally:
         await db.dispose()
+
+
+async def test_replicas_reading_each_from_the_last_records_see_every_partition_in_group_mode(database, common):
+    """Serving replicas of the live tail must each see the whole stream, also where replicas share consumer groups
+    (production's group mode): each reads every partition, from a few records before its end."""
+    db = await open_db(database("bus"), common)
+    grouped = common.model_copy(update={"consumer_mode": "group"})
+    async with Pipeline(db, common):
+        old = [received(f"330903-20261125-0001{n:02d}") for n in range(6)]
+        for n, event in enumerate(old):  # one key: one partition, in order; one at a time: one record batch each
+            async with db.uow() as uow:  # (Tansu counts a partition's end from its last batch's first record)
+                uow.publish(event, key="same-partition")
+                await uow.commit()
+            await wait_for(lambda: count_is(db, n + 1))
+        replicas = [await _replica(database("bus"), grouped) for _ in range(2)]
+        try:
+            assert replicas[0][0].group_id != replicas[1][0].group_id
+            await wait_for(lambda: _all_assigned(replicas), timeout=60)
+            new = [received(f"330903-20261125-0002{n:02d}") for n in range(8)]  # keys spread over the partitions
+            await publish(db, *new)
+            wanted = {event.ticket_id for event in new}
+            await wait_for(lambda: _each_saw(replicas, wanted), timeout=30)
+        finally:
+            await _stop(replicas)
+    for _, seen, _, _ in replicas:
+        assert [t for t in seen if t not in wanted] == [old[4].ticket_id, old[5].ticket_id]
+    await db.dispose()
+
+
+async def _replica(target, common):
+    import asyncio
+
+    replica_db = await open_db(target, common)
+    seen: list[str] = []
+
+    async def remember(event, uow):
+        seen.append(event.ticket_id)
+
+    sub = Subscription(name="live-test", topics=[topics.TICKETS], handlers={TicketReceived: remember},
+                       each_process_from_last=2)
+    producer = make_producer(common)
+    await start_client(producer, common)
+    consumer = Consumer(replica_db, common, sub, dlq_producer=producer)
+    await consumer.start()
+    return consumer, seen, asyncio.create_task(consumer.run()), (replica_db, producer)
+
+
+async def _all_assigned(replicas) -> bool:
+    return all(len(consumer.kafka.assignment()) == topics.PARTITIONS[topics.TICKETS] for consumer, *_ in replicas)
+
+
+async def _each_saw(replicas, wanted: set[str]) -> bool:
+    return all(wanted <= set(seen) for _, seen, _, _ in replicas)
+
+
+async def _stop(replicas) -> None:
+    import asyncio
+
+    for consumer, _, task, (replica_db, producer) in replicas:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await consumer.stop()
+        await producer.stop()
+        await replica_db.dispose()
