@@ -184,23 +184,29 @@ class Database:
         self.inbox = metadata.tables["inbox"]
         self.on_commit: list[Callable[[], None]] = []
         self.cache: dict[str, Any] = {}
+        self._forgotten: dict[str, int] = {}  # per kept name: how many times it was forgotten
         self.writer = WriterLock(enabled=not is_postgres(engine))
         self.group = GroupCommit(self)
 
-    def recall(self, name: str, key: Any) -> tuple[bool, Any]:
-        """A value this process kept with :meth:`keep` and whose time to live has not run out: (True, value);
-        otherwise (False, None)."""
+    def recall(self, name: str, key: Any) -> tuple[bool, Any, int]:
+        """A value this process kept with :meth:`keep` and whose time to live has not run out: (True, value, stamp);
+        otherwise (False, None, stamp). Read the value afresh, then hand ``stamp`` to :meth:`keep`."""
         expires, value = self.cache.get(name, {}).get(key, (0.0, None))
-        return expires > time.monotonic(), value
+        return expires > time.monotonic(), value, self._forgotten.get(name, 0)
 
-    def keep(self, name: str, key: Any, value: Any, *, ttl: float) -> None:
-        """Reuse ``value`` for ``ttl`` seconds (how long a change made through another process may go unseen)."""
-        self.cache.setdefault(name, {})[key] = (time.monotonic() + ttl, value)
+    def keep(self, name: str, key: Any, value: Any, *, ttl: float, stamp: int) -> None:
+        """Reuse ``value`` for ``ttl`` seconds (how long a change made through another process may go unseen).
+
+        ``stamp`` is what :meth:`recall` returned before the value was read: if the name was forgotten since, the
+        value may have been read before a change committed (readers run beside writers), and is not kept."""
+        if stamp == self._forgotten.get(name, 0):
+            self.cache.setdefault(name, {})[key] = (time.monotonic() + ttl, value)
 
     def forget(self, *names: str) -> None:
         """Drop kept values at once (a unit of work that changes their source calls :meth:`UnitOfWork.forget`)."""
         for name in names:
             self.cache.pop(name, None)
+            self._forgotten[name] = self._forgotten.get(name, 0) + 1
 
     def uow(self) -> "UnitOfWork":
         return UnitOfWork(self)

@@ -217,10 +217,10 @@ async def community_class(uow: UnitOfWork, jurisdiction: str) -> str | None:
     """Class A/B/C of the community the code lies in (the grid's class when the community has none)."""
     if len(jurisdiction) < 12:
         return None
-    fresh, found = uow.db.recall(CLASSES, jurisdiction[:15])
+    fresh, found, stamp = uow.db.recall(CLASSES, jurisdiction[:15])
     if not fresh:
         found = await _community_class(uow, jurisdiction)
-        uow.db.keep(CLASSES, jurisdiction[:15], found, ttl=CLASSES_TTL)
+        uow.db.keep(CLASSES, jurisdiction[:15], found, ttl=CLASSES_TTL, stamp=stamp)
     return found  # type: ignore[no-any-return]
 
 

@@ -277,11 +277,11 @@ DISTRICT_SETTINGS = ("escalation_ladders", "escalation_overrides")  # what a lad
 
 async def ladder_rules(uow: UnitOfWork, district: str) -> tuple[int, dict[str, Any]] | None:
     """The district's uploaded ladder as (version, rules), or None; read once per SETTINGS_TTL per process."""
-    fresh, value = uow.db.recall("escalation_ladders", district)
+    fresh, value, stamp = uow.db.recall("escalation_ladders", district)
     if not fresh:
         row = await uow.session.get(LadderRow, district)
         value = (row.version, row.rules) if row is not None else None
-        uow.db.keep("escalation_ladders", district, value, ttl=SETTINGS_TTL)
+        uow.db.keep("escalation_ladders", district, value, ttl=SETTINGS_TTL, stamp=stamp)
     return value  # type: ignore[no-any-return]
 
 
@@ -297,12 +297,12 @@ async def put_ladder(uow: UnitOfWork, *, district: str, rules: dict[str, Any], a
 
 async def overrides_of(uow: UnitOfWork, district: str) -> dict[date, bool]:
     """The district's working-day decisions; read once per SETTINGS_TTL per process."""
-    fresh, overrides = uow.db.recall("escalation_overrides", district)
+    fresh, overrides, stamp = uow.db.recall("escalation_overrides", district)
     if not fresh:
         table = OverrideRow.__table__
         query = select(table.c.day, table.c.working).where(table.c.district == district)
         overrides = {day: bool(working) for day, working in (await uow.session.execute(query)).all()}
-        uow.db.keep("escalation_overrides", district, overrides, ttl=SETTINGS_TTL)
+        uow.db.keep("escalation_overrides", district, overrides, ttl=SETTINGS_TTL, stamp=stamp)
     return dict(overrides)
 
 

@@ -155,14 +155,14 @@ async def replica_around(uow: UnitOfWork, code: str) -> Replica:
 
 
 async def _cached_replica(uow: UnitOfWork) -> tuple[dict[str, Grid], dict[str, list[Unit]]]:
-    fresh, value = uow.db.recall("routing_replica", "all")
+    fresh, value, stamp = uow.db.recall("routing_replica", "all")
     if fresh:
         return value  # type: ignore[no-any-return]
     grids = {row.code: _grid(row) for row in (await uow.session.execute(select(GridRow))).scalars()}
     units: dict[str, list[Unit]] = {}
     for row in (await uow.session.execute(select(UnitRow))).scalars():
         units.setdefault(row.division_code, []).append(_unit(row))
-    uow.db.keep("routing_replica", "all", (grids, units), ttl=REPLICA_TTL)
+    uow.db.keep("routing_replica", "all", (grids, units), ttl=REPLICA_TTL, stamp=stamp)
     return grids, units
 
 
@@ -220,12 +220,12 @@ async def list_versions(uow: UnitOfWork, district: str) -> list[RuleVersion]:
 
 async def version_at(uow: UnitOfWork, district: str, *, at: datetime) -> RuleVersion | None:
     """The version in force at ``at``: the latest ``effective_from`` not after it."""
-    fresh, schedule = uow.db.recall("routing_schedule", district)
+    fresh, schedule, stamp = uow.db.recall("routing_schedule", district)
     if not fresh:
         query = (select(col(RuleVersionRow.effective_from), col(RuleVersionRow.version))
                  .where(col(RuleVersionRow.district) == district).order_by(col(RuleVersionRow.effective_from)))
         schedule = [(_aware(when), name) for when, name in (await uow.session.execute(query)).all()]
-        uow.db.keep("routing_schedule", district, schedule, ttl=VERSION_TTL)
+        uow.db.keep("routing_schedule", district, schedule, ttl=VERSION_TTL, stamp=stamp)
     names = [name for when, name in schedule if when <= _aware(at)]
     return await get_version(uow, district, version=names[-1]) if names else None
 
