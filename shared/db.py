@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry as orm_registry
@@ -220,7 +221,7 @@ class Database:
 
 
 class UnitOfWork:
-    """One transaction: state changes through ``session``, events through ``publish``, inbox through ``mark_handled``."""
+    """One transaction: state changes through ``session``, events through ``publish``, inbox through ``claim``."""
 
     def __init__(self, db: Database, *, read_only: bool = False) -> None:
         self.db = db
@@ -280,12 +281,20 @@ class UnitOfWork:
         )
         return result.first() is not None
 
-    async def mark_handled(self, event_ids: list[str], consumer: str) -> None:
-        if event_ids:
-            now = utcnow()
-            await self.session.execute(
-                self.db.inbox.insert(), [{"event_id": i, "consumer": consumer, "handled_at": now} for i in event_ids]
-            )
+    async def claim(self, event_ids: list[str], consumer: str) -> set[str]:
+        """Record ``event_ids`` as handled by ``consumer`` in this transaction; the ids it had not handled before.
+
+        One ``INSERT … ON CONFLICT DO NOTHING RETURNING``: the inbox's primary key decides, whatever the planner
+        would make of a ``SELECT … IN (…)`` on a young table (PostgreSQL scanned the whole inbox for each batch
+        before its first ANALYZE), and a second consumer of the same event waits for the first to commit."""
+        if not event_ids:
+            return set()
+        now = utcnow()
+        dialect = postgresql if is_postgres(self.db.engine) else sqlite
+        statement = (dialect.insert(self.db.inbox)
+                     .values([{"event_id": i, "consumer": consumer, "handled_at": now} for i in dict.fromkeys(event_ids)])
+                     .on_conflict_do_nothing().returning(self.db.inbox.c.event_id))
+        return set((await self.session.execute(statement)).scalars())
 
     def once_before_commit(self, name: str, hook: Callable[["UnitOfWork"], Awaitable[None]]) -> dict[str, Any]:
         """Register ``hook`` once per transaction under ``name``; returns a per-name scratch dict to accumulate into.

@@ -16,7 +16,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from aiokafka.errors import IllegalStateError, KafkaError
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from shared import telemetry, topics
 from shared.bus.envelope import Envelope, MalformedMessage, decode_for
@@ -243,12 +243,11 @@ class Consumer:
             prepared = await self.sub.prepare(self.db, [env for _, env in wanted]) if self.sub.prepare else {}
             async with self.db.uow() as uow:
                 uow.session.sync_session.autoflush = self.sub.autoflush
-                seen = await self._seen(uow, [env.id for _, env in wanted])
-                fresh = [env for _, env in wanted if env.id not in seen]
+                claimed = await uow.claim([env.id for _, env in wanted], self.sub.name)
+                fresh = list({env.id: env for _, env in wanted if env.id in claimed}.values())
                 uow.batch, uow.prepared = fresh, prepared
                 for env in fresh:
                     await self._call(env, uow)
-                await uow.mark_handled([env.id for env in fresh], self.sub.name)
                 await uow.commit()
         except Exception:
             log.warning("batch of %d failed; handling one by one", len(wanted), exc_info=True)
@@ -298,9 +297,8 @@ class Consumer:
             try:
                 async with self.db.uow() as uow:
                     uow.batch = [env]
-                    if not await self._seen(uow, [env.id]):
+                    if await uow.claim([env.id], self.sub.name):
                         await self._call(env, uow)
-                        await uow.mark_handled([env.id], self.sub.name)
                         await uow.commit()
                 self._count([env], "ok")
                 return None
@@ -317,11 +315,6 @@ class Consumer:
         with telemetry.span_from(env.traceparent, f"consume {env.type}", consumer=self.sub.name, ce_id=env.id):
             uow.envelope = env
             await self.sub.handlers[type(env.data)](env.data, uow)
-
-    async def _seen(self, uow: UnitOfWork, ids: list[str]) -> set[str]:
-        inbox = self.db.inbox
-        query = select(inbox.c.event_id).where(inbox.c.consumer == self.sub.name, inbox.c.event_id.in_(ids))
-        return set((await uow.session.execute(query)).scalars())
 
     async def _dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
         dlq = topics.qualified(topics.DLQ, self.common.topic_prefix)
