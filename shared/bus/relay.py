@@ -30,9 +30,30 @@ class OutboxRelay:
         self.idle_interval = idle_interval
         self._wake = asyncio.Event()
         db.on_commit.append(self._wake.set)
+        # SQLite: rows published but not yet marked sent, and the task marking them (see publish_batch).
+        self._unmarked: set[int] = set()
+        self._marking: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         """Publish forever; wake on an in-process commit or poll every ``idle_interval``."""
+        try:
+            await self._run()
+        finally:
+            await self._finish_marking()
+
+    async def _finish_marking(self, *, timeout: float = 5.0) -> None:
+        """On the way out, let the last marks land for a while (unmarked rows are sent again after a restart)."""
+        task = self._marking
+        if task is None or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            log.warning("outbox rows left unmarked at shutdown; they are sent again on restart")
+        finally:
+            task.cancel()
+
+    async def _run(self) -> None:
         while True:
             try:
                 sent = await self.publish_batch()
@@ -65,20 +86,40 @@ class OutboxRelay:
                 await self._publish(rows)
                 await self._mark_sent(connection, rows)
         else:
-            # SQLite has one write lock for the whole file: never hold it across a Kafka round trip.
-            # One relay per SQLite database; a crash between publish and mark re-sends (inboxes drop repeats).
+            # SQLite has one write lock for the whole file: never hold it across a Kafka round trip, nor wait for
+            # it before the next batch. Published rows are marked sent in the background, and the next batch
+            # starts after them (one writer commits rows in sequence order). One relay per SQLite database; a crash
+            # between publish and mark re-sends (inboxes drop repeats).
+            if self._unmarked:
+                query = query.where(outbox.c.seq > max(self._unmarked))
             async with self.db.engine.connect() as connection:
                 rows = (await connection.execute(query)).mappings().all()
                 await connection.rollback()
             await self._publish(rows)
-            await self.db.writer.acquire()
-            try:
-                async with self.db.engine.begin() as connection:
-                    await self._mark_sent(connection, rows)
-            finally:
-                self.db.writer.release()
+            if rows:
+                self._unmarked.update(row["seq"] for row in rows)
+                if self._marking is None or self._marking.done():
+                    self._marking = asyncio.create_task(self._mark_published(), name=f"{self.db.service}-relay-mark")
         self._count(rows)
         return len(rows)
+
+    async def _mark_published(self) -> None:
+        """Mark every published row sent, in one writer turn per round, until none is left (SQLite)."""
+        while self._unmarked:
+            seqs = sorted(self._unmarked)
+            try:
+                await self.db.writer.acquire()
+                try:
+                    async with self.db.engine.begin() as connection:
+                        await connection.execute(update(self.db.outbox).where(self.db.outbox.c.seq.in_(seqs))
+                                                 .values(sent_at=utcnow()))
+                finally:
+                    self.db.writer.release()
+            except Exception:  # the rows stay unmarked and are tried again; a restart would re-send them
+                log.exception("marking %d outbox rows sent failed; retrying", len(seqs))
+                await asyncio.sleep(0.5)
+                continue
+            self._unmarked.difference_update(seqs)
 
     async def _publish(self, rows: Sequence[Mapping[Any, Any]]) -> None:
         futures = [await self._send(row) for row in rows]

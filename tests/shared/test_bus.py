@@ -343,3 +343,23 @@ async def _stop(replicas) -> None:
         await consumer.stop()
         await producer.stop()
         await replica_db.dispose()
+
+
+async def test_the_relay_publishes_each_row_once_while_earlier_rows_are_still_being_marked(database, common):
+    """On SQLite the relay marks rows sent in the background and goes on with the rows after them: a burst of
+    commits reaches Kafka exactly once per row, and every row ends up marked."""
+    db = await open_db(database("bus"), common)
+    async with Pipeline(db, common):
+        for start in range(0, 300, 10):
+            await publish(db, *[received(f"330903-20261125-{300 + n:06d}") for n in range(start, start + 10)])
+        await wait_for(lambda: count_is(db, 300), timeout=30)
+        await wait_for(lambda: _unsent_is(db, 0))
+    records = await raw_records(common, topics.TICKETS)
+    assert len(records) == 300 and len({dict(r.headers)["ce_id"] for r in records}) == 300
+    await db.dispose()
+
+
+async def _unsent_is(db: Database, expected: int) -> bool:
+    from shared.bus.relay import pending_count
+
+    return await pending_count(db) == expected
