@@ -83,6 +83,9 @@ class _Outcome:
 RESTART_CHECK_SECONDS = 5.0
 # Fetch wait between sparse records (more than 50 ms apart), and the longest a poll blocks before the wait is revised.
 LULL_FETCH_WAIT_MS = 25
+# A broker that answered no fetch for this long (ms) was unreachable, or restarted: fetches are answered every
+# idle fetch wait (100 ms) at most, plus the time a batch takes to handle.
+OUTAGE_MS = 1000
 
 
 class Consumer:
@@ -103,6 +106,8 @@ class Consumer:
         self._committed: set[TopicPartition] = set()
         self._rewinding: asyncio.Task[None] | None = None
         self._suspects: dict[TopicPartition, int] = {}  # partition -> position when it first looked restarted
+        self._high_waters: dict[TopicPartition, int] = {}  # the highest high watermark each partition reported
+        self._answered: dict[TopicPartition, int] = {}  # when the broker last answered a fetch of each (ms)
 
     async def start(self) -> None:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
@@ -144,6 +149,9 @@ class Consumer:
         last_check = last_data = 0.0
         while True:
             batch = await self.kafka.getmany(timeout_ms=LULL_FETCH_WAIT_MS, max_records=self.sub.batch_size)
+            rewound = await self._rewound_after_outage()
+            batch = {tp: records for tp, records in batch.items() if tp not in rewound}
+            await self._watch_high_waters()
             if batch:
                 last_data = time.monotonic()
                 self._set_fetch_wait(self.common.fetch_max_wait_ms)
@@ -191,15 +199,65 @@ class Consumer:
         # in a row, without moving in between, is read again (a single look rewound live logs over and over).
         reset = [tp for tp, position in looks_restarted.items() if self._suspects.get(tp) == position]
         self._suspects = {tp: position for tp, position in looks_restarted.items() if tp not in reset}
-        if reset:
-            log.warning("log of %s restarted; reading it again from the start (inboxes drop repeats)", reset)
-            for tp in reset:
-                self._committed.discard(tp)
-            # The fetcher resets the positions while we poll, so the seek finishes during the next getmany: start
-            # it now (its first step marks the partitions) and let it complete in the background.
-            self._rewinding = asyncio.create_task(self.kafka.seek_to_beginning(*reset))
-            self._rewinding.add_done_callback(_report_rewind)
-            await asyncio.sleep(0)
+        await self._read_again(reset)
+
+    async def _rewound_after_outage(self) -> set[TopicPartition]:
+        """After the broker did not answer for a while, ask it for our committed offsets before handling what it
+        sent: a broker restarted empty has forgotten them, and its new logs are read from their start (what it
+        sent from our old position is read again then). Offsets alone cannot tell: new records may already have
+        filled each new log past our position by the time we reconnect. Returns the partitions read again."""
+        assert self.kafka is not None
+        silent = []
+        for tp in self.kafka.assignment():
+            answered = self.kafka.last_poll_timestamp(tp)
+            before = self._answered.get(tp)
+            if answered is None:
+                continue
+            self._answered[tp] = answered
+            if before is not None and answered - before > OUTAGE_MS and tp in self._committed:
+                silent.append(tp)
+        if not silent:
+            return set()
+        try:
+            forgotten = [tp for tp in silent if await self.kafka.committed(tp) is None]
+        except (KafkaError, asyncio.TimeoutError, AssertionError, IllegalStateError):
+            return set()  # unreachable again: the periodic check looks later
+        await self._read_again(forgotten)
+        return set(forgotten)
+
+    async def _watch_high_waters(self) -> None:
+        """A partition's high watermark never goes down while its log lives: when a fetch reports one below what
+        we saw before, the broker lost the log (restarted empty). This sees it at the first fetch after the
+        restart, before the new log can grow past our position (the periodic check above needs two looks, 5 s
+        apart, by which time a busy log has passed it and its first records would be skipped)."""
+        assert self.kafka is not None
+        lost = []
+        for tp in self.kafka.assignment():
+            high = self.kafka.highwater(tp)
+            if high is None:
+                continue
+            seen = self._high_waters.get(tp)
+            if seen is not None and high < seen:
+                lost.append(tp)
+                self._high_waters.pop(tp)
+            else:
+                self._high_waters[tp] = high if seen is None else max(seen, high)
+        await self._read_again(lost)
+
+    async def _read_again(self, partitions: list[TopicPartition]) -> None:
+        """Read partitions whose log restarted from their start again (inboxes drop what was handled)."""
+        if not partitions:
+            return
+        assert self.kafka is not None
+        log.warning("log of %s restarted; reading it again from the start (inboxes drop repeats)", partitions)
+        for tp in partitions:
+            self._committed.discard(tp)
+            self._suspects.pop(tp, None)
+        # The fetcher resets the positions while we poll, so the seek finishes during the next getmany: start
+        # it now (its first step marks the partitions) and let it complete in the background.
+        self._rewinding = asyncio.create_task(self.kafka.seek_to_beginning(*partitions))
+        self._rewinding.add_done_callback(_report_rewind)
+        await asyncio.sleep(0)
 
     async def handle_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         records = [record for partition in batch.values() for record in partition]

@@ -363,3 +363,23 @@ async def _unsent_is(db: Database, expected: int) -> bool:
     from shared.bus.relay import pending_count
 
     return await pending_count(db) == expected
+
+
+async def test_a_consumer_rereads_a_restarted_log_that_grew_past_its_position_at_once(database, common):
+    """The broker restarts empty and new events at once fill each partition beyond the consumer's old position:
+    the consumer must start the new logs from their beginning, not skip their first records."""
+    broker = EmbeddedBroker().start()
+    local = common.model_copy(update={"broker_url": broker.url})
+    db = await open_db(database("bus"), local)
+    try:
+        async with Pipeline(db, local):
+            await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(500, 560)])
+            await wait_for(lambda: count_is(db, 60))
+            broker.stop()
+            broker = EmbeddedBroker(port=broker.port).start()
+            await ensure_topics(local)
+            await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(600, 690)])
+            await wait_for(lambda: count_is(db, 150), timeout=40)
+    finally:
+        broker.stop()
+        await db.dispose()
