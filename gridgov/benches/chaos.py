@@ -483,16 +483,18 @@ def _line(row: dict[str, Any]) -> str:
 
 
 BROKER_LOSS = (
-    "`broker-restart` loses tickets: each running consumer keeps its in-memory fetch position across the broker "
-    "restart. Tansu answers a fetch beyond the end of a log with an empty batch (no OFFSET_OUT_OF_RANGE, so "
-    "`auto_offset_reset` never applies); the consumer waits until the new log reaches its old position and reads on "
-    "from there, skipping the first records of the new log (events republished by `outbox redrive` and new ones). "
-    "`broker-restart-services` is the procedure that loses nothing: stop the services, restart the broker, start the "
-    "services (no committed offsets on the new broker, so they read every new log from its start; inboxes drop the "
-    "repeats), then `gridgov outbox redrive --since <before the broker lost its data>`.")
+    "`broker-restart` (the broker restarted empty while the services run) can still lose tickets. Running consumers "
+    "re-read a restarted log from its start (at the first fetch answer after an outage they find their committed "
+    "offsets forgotten); what remains is a race on the new broker: a relay that publishes before the topics are "
+    "created again makes Tansu create `gridgov.tickets` with 4 partitions instead of 6 (see *partitions* above), and "
+    "in such a run events republished by `outbox redrive` did not all reach the new broker within the drain (a run "
+    "of this scenario alone after the consumer fix, 2026-12-02, lost nothing). `broker-restart-services` is the procedure that loses nothing: "
+    "stop the services, restart the broker, start the services (no committed offsets on the new broker, so they read "
+    "every new log from its start; inboxes drop the repeats), then `gridgov outbox redrive --since <before the "
+    "broker lost its data>`.")
 TOPICS_NOTE = (
     "A fresh Tansu creates a missing topic on first produce with 4 partitions; the bench creates the gridgov topics "
-    "(`gridgov.tickets` with 6) as soon as the broker is back, before the relays publish again.")
+    "(`gridgov.tickets` with 6) as soon as the broker is back, but the relays of running services may publish first.")
 LEGEND = (
     "Counts per scenario: *HTTP 201* tickets acknowledged to the client; *not acked* tickets intake stored although "
     "the client saw an error (a kill or a timeout between commit and response); *intake list* tickets intake lists for "
@@ -518,7 +520,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
 def _findings(rows: list[dict[str, Any]]) -> str:
     by_name = {row["scenario"]: row for row in rows}
     lines = [f"- **{r['scenario']}**: {r['lost']} stored tickets never routed ({r.get('lost_not_on_kafka', 0)} of them "
-             f"never reached Kafka), {r['doubled']} doubled; HTTP outcomes {r['http']}." for r in rows
+             f"never reached Kafka), {r['doubled']} doubled; HTTP outcomes {r['http']}"
+             + (f"; partitions of gridgov.tickets after the restart: {r['tickets_partitions']}"
+                if "tickets_partitions" in r else "") + "." for r in rows
              if r["lost"] or r["doubled"] or not r["analytics_equal"]]
     lines += [f"- **{r['scenario']}**: {r['dlq_records']} records dead-lettered by {', '.join(r['dlq_consumers'])}: "
               "events dropped over a transient fault, not poison." for r in rows
