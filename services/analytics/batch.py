@@ -41,6 +41,7 @@ class Pending:
     # Stored series per (prefix, period, dim, value) read ahead for the whole batch, with the range they cover.
     stored_series: dict[tuple[str, str, str, str], tuple[date, date, dict[date, Counter]]] = field(
         default_factory=dict)
+    read_ahead: bool = False  # the batch's receipts' complaints and day series were read ahead
 
 
 def pending(uow: UnitOfWork) -> Pending:

@@ -31,9 +31,6 @@ CLUSTER_WINDOW = timedelta(days=7)
 SPIKE = SpikeParams()
 
 
-READ_AHEAD = "analytics.read_ahead"
-
-
 async def on_ticket_event(event: TicketEvent, uow: UnitOfWork) -> None:
     """Fold a ticket event into its fact and the batch's counter deltas; on receipt, look for repeats and spikes."""
     old = await batch.get_fact(uow, event.ticket_id)
@@ -88,9 +85,10 @@ def _spike_areas(jurisdiction: str) -> list[str]:
 async def _read_ahead(uow: UnitOfWork) -> None:
     """Once per consumed batch: the stored complaints and day series every receipt of the batch will look at,
     one query each (instead of three per receipt)."""
-    if uow.scratch.get(READ_AHEAD):
+    state = batch.pending(uow)
+    if state.read_ahead:
         return
-    uow.scratch[READ_AHEAD] = True
+    state.read_ahead = True
     received = [env.data for env in uow.batch if isinstance(env.data, TicketReceived) and env.data.category]
     if not received:
         return

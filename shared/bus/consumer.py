@@ -149,9 +149,9 @@ class Consumer:
         last_check = last_data = 0.0
         while True:
             batch = await self.kafka.getmany(timeout_ms=LULL_FETCH_WAIT_MS, max_records=self.sub.batch_size)
-            rewound = await self._rewound_after_outage()
-            batch = {tp: records for tp, records in batch.items() if tp not in rewound}
-            await self._watch_high_waters()
+            rewound = await self._rewound_after_restart()
+            if rewound:
+                batch = {tp: records for tp, records in batch.items() if tp not in rewound}
             if batch:
                 last_data = time.monotonic()
                 self._set_fetch_wait(self.common.fetch_max_wait_ms)
@@ -201,21 +201,34 @@ class Consumer:
         self._suspects = {tp: position for tp, position in looks_restarted.items() if tp not in reset}
         await self._read_again(reset)
 
-    async def _rewound_after_outage(self) -> set[TopicPartition]:
-        """After the broker did not answer for a while, ask it for our committed offsets before handling what it
-        sent: a broker restarted empty has forgotten them, and its new logs are read from their start (what it
-        sent from our old position is read again then). Offsets alone cannot tell: new records may already have
-        filled each new log past our position by the time we reconnect. Returns the partitions read again."""
+    async def _rewound_after_restart(self) -> set[TopicPartition]:
+        """Notice a broker restarted empty at the first fetch answer after it, before a busy new log passes our
+        position (the periodic check above needs two looks, 5 s apart, and would then skip the new log's first
+        records). Two signs, from what the last fetch reported for each partition:
+
+        - a high watermark below one seen before: a live log's never goes down;
+        - no answer for OUTAGE_MS and then an answer: ask for our committed offsets before handling what the broker
+          sent (a broker restarted empty has forgotten them; a merely unreachable one has not).
+
+        Partitions read again from their start are returned; their records in the batch at hand are dropped
+        (read again later). Partitions found by their high watermark keep theirs (new records, inboxes drop
+        repeats)."""
         assert self.kafka is not None
-        silent = []
+        silent, lowered = [], []
         for tp in self.kafka.assignment():
-            answered = self.kafka.last_poll_timestamp(tp)
-            before = self._answered.get(tp)
-            if answered is None:
+            answered, high = self.kafka.last_poll_timestamp(tp), self.kafka.highwater(tp)
+            if answered is None or high is None:
                 continue
+            before, seen = self._answered.get(tp), self._high_waters.get(tp)
             self._answered[tp] = answered
+            if seen is not None and high < seen:
+                lowered.append(tp)
+                self._high_waters.pop(tp)
+                continue
+            self._high_waters[tp] = high if seen is None else max(seen, high)
             if before is not None and answered - before > OUTAGE_MS and tp in self._committed:
                 silent.append(tp)
+        await self._read_again(lowered)
         if not silent:
             return set()
         try:
@@ -224,25 +237,6 @@ class Consumer:
             return set()  # unreachable again: the periodic check looks later
         await self._read_again(forgotten)
         return set(forgotten)
-
-    async def _watch_high_waters(self) -> None:
-        """A partition's high watermark never goes down while its log lives: when a fetch reports one below what
-        we saw before, the broker lost the log (restarted empty). This sees it at the first fetch after the
-        restart, before the new log can grow past our position (the periodic check above needs two looks, 5 s
-        apart, by which time a busy log has passed it and its first records would be skipped)."""
-        assert self.kafka is not None
-        lost = []
-        for tp in self.kafka.assignment():
-            high = self.kafka.highwater(tp)
-            if high is None:
-                continue
-            seen = self._high_waters.get(tp)
-            if seen is not None and high < seen:
-                lost.append(tp)
-                self._high_waters.pop(tp)
-            else:
-                self._high_waters[tp] = high if seen is None else max(seen, high)
-        await self._read_again(lost)
 
     async def _read_again(self, partitions: list[TopicPartition]) -> None:
         """Read partitions whose log restarted from their start again (inboxes drop what was handled)."""

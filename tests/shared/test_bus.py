@@ -102,6 +102,27 @@ async def raw_records(common, topic: str) -> list:
     return out
 
 
+class OwnBroker:
+    """A broker of the test's own, which it may stop and restart empty, and a test database on it."""
+
+    def __init__(self, database, common) -> None:
+        self.database, self.common = database, common
+
+    async def __aenter__(self) -> "OwnBroker":
+        self.broker = EmbeddedBroker().start()
+        self.local = self.common.model_copy(update={"broker_url": self.broker.url})
+        self.db = await open_db(self.database("bus"), self.local)
+        return self
+
+    def restart_empty(self) -> None:
+        self.broker.stop()
+        self.broker = EmbeddedBroker(port=self.broker.port).start()
+
+    async def __aexit__(self, *_) -> None:
+        self.broker.stop()
+        await self.db.dispose()
+
+
 async def test_event_arrives_with_every_ce_header_and_the_trace(database, common):
     db = await open_db(database("bus"), common)
     consumer_traces: list[str] = []
@@ -200,16 +221,13 @@ async def test_prefix_consumer_never_sees_other_streets(database, common):
 
 
 async def test_broker_restarted_empty_then_redrive_restores_delivery_without_doubles(database, common, tmp_path):
-    port_broker = EmbeddedBroker().start()
-    local = common.model_copy(update={"broker_url": port_broker.url})
-    db = await open_db(database("bus"), local)
-    try:
+    async with OwnBroker(database, common) as own:
+        db, local = own.db, own.local
         async with Pipeline(db, local):
             await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(100, 110)])
             await wait_for(lambda: count_is(db, 10))
         restart_at = datetime.now(UTC)
-        port_broker.stop()
-        port_broker = EmbeddedBroker(port=port_broker.port).start()
+        own.restart_empty()
         async with Pipeline(db, local):
             moved = await redrive(db, since=restart_at - timedelta(minutes=5))
             assert moved == 10
@@ -217,9 +235,6 @@ async def test_broker_restarted_empty_then_redrive_restores_delivery_without_dou
             await wait_for(lambda: count_is(db, 11))
             assert len(await raw_records(local, topics.TICKETS)) == 11
         assert await effect_count(db) == 11
-    finally:
-        port_broker.stop()
-        await db.dispose()
 
 
 @pytest.mark.parametrize("url", ["mysql://x/y", "sqlite:///plain.db"])
@@ -234,24 +249,18 @@ def test_unknown_database_scheme_is_refused_with_one_line(url):
 
 
 async def test_a_running_consumer_rereads_a_log_that_restarted_empty(database, common):
-    port_broker = EmbeddedBroker().start()
-    local = common.model_copy(update={"broker_url": port_broker.url})
-    db = await open_db(database("bus"), local)
-    try:
+    async with OwnBroker(database, common) as own:
+        db, local = own.db, own.local
         async with Pipeline(db, local):
             await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(300, 320)])
             await wait_for(lambda: count_is(db, 20))
             restart_at = datetime.now(UTC)
-            port_broker.stop()
-            port_broker = EmbeddedBroker(port=port_broker.port).start()
+            own.restart_empty()
             await ensure_topics(local)
             await redrive(db, since=restart_at - timedelta(minutes=5))
             await publish(db, received("330903-20261125-000399"))
             await wait_for(lambda: count_is(db, 21), timeout=30)
         assert await effect_count(db) == 21
-    finally:
-        port_broker.stop()
-        await db.dispose()
 
 
 async def test_a_quiet_log_read_to_its_end_is_not_mistaken_for_a_restarted_one(database, common, monkeypatch, caplog):
@@ -368,18 +377,12 @@ async def _unsent_is(db: Database, expected: int) -> bool:
 async def test_a_consumer_rereads_a_restarted_log_that_grew_past_its_position_at_once(database, common):
     """The broker restarts empty and new events at once fill each partition beyond the consumer's old position:
     the consumer must start the new logs from their beginning, not skip their first records."""
-    broker = EmbeddedBroker().start()
-    local = common.model_copy(update={"broker_url": broker.url})
-    db = await open_db(database("bus"), local)
-    try:
+    async with OwnBroker(database, common) as own:
+        db, local = own.db, own.local
         async with Pipeline(db, local):
             await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(500, 560)])
             await wait_for(lambda: count_is(db, 60))
-            broker.stop()
-            broker = EmbeddedBroker(port=broker.port).start()
+            own.restart_empty()
             await ensure_topics(local)
             await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(600, 690)])
             await wait_for(lambda: count_is(db, 150), timeout=40)
-    finally:
-        broker.stop()
-        await db.dispose()
