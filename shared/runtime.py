@@ -63,7 +63,7 @@ class ServiceRuntime:
         if self.settings.relay_in_process if relay is None else relay:
             # In the API's process every commit wakes the relay at once; the poll only catches rows written by other
             # processes (``gridgov outbox redrive``), so it can be slow and cheap.
-            self.relay = OutboxRelay(self.db, self.producer, idle_interval=0.5)
+            self.relay = OutboxRelay(self.db, self.producer, common, idle_interval=0.5)
             self.tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.settings.name}-relay"))
         if self.settings.consumers_enabled if consume is None else consume:
             await self._start_consumers()

@@ -131,7 +131,7 @@ async def through_outbox(common: CommonSettings, url: str, *, n: int, rate: floa
     await create_schema(db.engine, db.metadata)
     producer = make_producer(common)
     await start_client(producer, common)
-    relay = asyncio.create_task(OutboxRelay(db, producer).run())
+    relay = asyncio.create_task(OutboxRelay(db, producer, common).run())
     started = time.time()
     await (_paced(db, n, rate) if rate else _batched(db, n))
     result = await asyncio.to_thread(queue.get, True, 300)

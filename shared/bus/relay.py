@@ -10,22 +10,35 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import telemetry
+from shared.bus.kafka import ensure_topics
 from shared.db import Database, is_postgres, utcnow
+from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    """Moves outbox rows to Kafka. Safe to run beside another relay on PostgreSQL (SKIP LOCKED)."""
+    """Moves outbox rows to Kafka. Safe to run beside another relay on PostgreSQL (SKIP LOCKED).
 
-    def __init__(self, db: Database, producer: AIOKafkaProducer, *, batch_size: int = 500,
+    A broker that restarts empty under a running relay is noticed by the offsets it acknowledges: on one log they
+    only grow, so an offset at or below one acknowledged earlier on the same partition means a new log. The producer
+    still holds the old broker's topic metadata then, and Tansu acknowledges records sent to partitions that no longer
+    exist (a topic another client's metadata request created anew has 4 partitions, not the 6 of
+    ``gridgov.tickets``): they are never readable. So the relay creates the missing topics with their partitions,
+    refreshes the producer's metadata and publishes that batch again (inboxes drop repeats). Rows the old broker
+    took before it stopped are for ``gridgov outbox redrive``.
+    """
+
+    def __init__(self, db: Database, producer: AIOKafkaProducer, common: CommonSettings, *, batch_size: int = 500,
                  idle_interval: float = 0.02) -> None:
         self.db = db
         self.producer = producer
+        self.common = common
         self.batch_size = batch_size
         self.idle_interval = idle_interval
         self._wake = asyncio.Event()
@@ -33,6 +46,8 @@ class OutboxRelay:
         # SQLite: rows published but not yet marked sent, and the task marking them (see publish_batch).
         self._unmarked: set[int] = set()
         self._marking: asyncio.Task[None] | None = None
+        # The highest offset acknowledged per (topic, partition) on the broker's current logs.
+        self._acknowledged: dict[tuple[str, int], int] = {}
 
     async def run(self) -> None:
         """Publish forever; wake on an in-process commit or poll every ``idle_interval``."""
@@ -122,8 +137,32 @@ class OutboxRelay:
             self._unmarked.difference_update(seqs)
 
     async def _publish(self, rows: Sequence[Mapping[Any, Any]]) -> None:
+        if not rows:
+            return
+        acknowledged = await self._send_all(rows)
+        if self._log_restarted(acknowledged):
+            log.warning("the broker restarted with empty logs under the %s relay; creating the topics again and "
+                        "publishing %d events again", self.db.service, len(rows))
+            await ensure_topics(self.common)
+            await self.producer.client.force_metadata_update()
+            self._acknowledged.clear()
+            self._log_restarted(await self._send_all(rows))
+
+    async def _send_all(self, rows: Sequence[Mapping[Any, Any]]) -> list[RecordMetadata]:
         futures = [await self._send(row) for row in rows]
-        await asyncio.gather(*futures)
+        return list(await asyncio.gather(*futures))
+
+    def _log_restarted(self, acknowledged: Sequence[RecordMetadata]) -> bool:
+        """Record the batch's offsets; True when one falls to or below an offset acknowledged before the batch."""
+        lowest: dict[tuple[str, int], int] = {}
+        for record in acknowledged:
+            where = (record.topic, record.partition)
+            lowest[where] = min(lowest.get(where, record.offset), record.offset)
+        restarted = any(offset <= self._acknowledged.get(where, -1) for where, offset in lowest.items())
+        for record in acknowledged:
+            where = (record.topic, record.partition)
+            self._acknowledged[where] = max(self._acknowledged.get(where, -1), record.offset)
+        return restarted
 
     async def _mark_sent(self, connection: AsyncConnection, rows: Sequence[Mapping[Any, Any]]) -> None:
         if rows:

@@ -62,7 +62,7 @@ class Pipeline:
         await ensure_topics(self.common)
         self.producer = make_producer(self.common)
         await start_client(self.producer, self.common)
-        self.relay = OutboxRelay(self.db, self.producer)
+        self.relay = OutboxRelay(self.db, self.producer, self.common)
         self.consumer = Consumer(self.db, self.common, self.sub, dlq_producer=self.producer)
         await self.consumer.start()
         import asyncio
@@ -261,6 +261,33 @@ async def test_a_running_consumer_rereads_a_log_that_restarted_empty(database, c
             await publish(db, received("330903-20261125-000399"))
             await wait_for(lambda: count_is(db, 21), timeout=30)
         assert await effect_count(db) == 21
+
+
+async def test_a_relay_publishes_into_the_partitions_a_restarted_broker_has(database, common):
+    """Tansu acknowledges records sent to partitions it does not have. After a restart, another client's metadata
+    request creates ``gridgov.tickets`` anew with 4 partitions while the relay's producer still knows 6: without the
+    relay noticing the new log, the events hashed to partitions 4 and 5 are acknowledged and never readable."""
+    import asyncio
+
+    async with OwnBroker(database, common) as own:
+        db, local = own.db, own.local
+        name = topics.qualified(topics.TICKETS, local.topic_prefix)
+        async with Pipeline(db, local) as pipeline:
+            await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(600, 630)])
+            await wait_for(lambda: count_is(db, 30))
+            assert len(pipeline.producer.client.cluster.partitions_for_topic(name)) == topics.PARTITIONS[topics.TICKETS]
+            await asyncio.to_thread(own.restart_empty)  # the relay's producer sees its connection break meanwhile
+            other = make_producer(local)
+            await start_client(other, local)
+            assert len(await other.partitions_for(name)) == 4  # created by the metadata request, Tansu's default
+            await other.stop()
+            await redrive(db, since=datetime.now(UTC) - timedelta(minutes=5))
+            await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(700, 730)])
+            await wait_for(lambda: count_is(db, 60), timeout=40)
+            partitions = pipeline.producer.client.cluster.partitions_for_topic(name)
+        readable = {record.key.decode() for record in await raw_records(local, topics.TICKETS)}
+        assert len(readable) == 60  # read with the broker's own metadata, as a consumer that joins later reads
+        assert partitions == {0, 1, 2, 3}
 
 
 async def test_a_quiet_log_read_to_its_end_is_not_mistaken_for_a_restarted_one(database, common, monkeypatch, caplog):
