@@ -27,7 +27,7 @@ from shared.groupcommit import GroupCommit
 from shared.bus.envelope import Envelope, encode_data, new_event_id, source_for, to_headers
 from shared.events.base import Event
 from shared.settings import SUPPORTED_DB_SCHEMES
-from shared.sqlite_driver import one_trip_dbapi
+from shared.sqlite_driver import BEGIN_WRITE, one_trip_dbapi
 
 
 WRITER_OPTION = "gridgov_writer"
@@ -103,7 +103,8 @@ def _sqlite_engine(url: str) -> AsyncEngine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, module=one_trip_dbapi())
+    engine = create_async_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                 module=one_trip_dbapi())
 
     @sa_event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -121,7 +122,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         # writer commits in between (busy_timeout cannot help), so it takes the write lock up front. Plain reads
         # (credential lookups, the relay's scan, probes) stay deferred and never wait for writers (WAL).
         immediate = connection.get_execution_options().get(WRITER_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql(BEGIN_WRITE if immediate else "BEGIN")
 
     return engine
 

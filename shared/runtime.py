@@ -22,6 +22,7 @@ from sqlalchemy import MetaData, text
 from shared import problems, telemetry, topics
 from shared.auth import CREDENTIAL_HANDLERS
 from shared.bus.consumer import Consumer, Subscription
+from shared.bus.housekeeping import keep_tidy
 from shared.bus.kafka import ensure_topics, make_producer, start_client
 from shared.bus.relay import OutboxRelay
 from shared.db import Database, make_engine
@@ -65,8 +66,11 @@ class ServiceRuntime:
             # processes (``gridgov outbox redrive``), so it can be slow and cheap.
             self.relay = OutboxRelay(self.db, self.producer, common, idle_interval=0.5)
             self.tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.settings.name}-relay"))
-        if self.settings.consumers_enabled if consume is None else consume:
+        consuming = self.settings.consumers_enabled if consume is None else consume
+        if consuming:
             await self._start_consumers()
+        if self.relay is not None or consuming:
+            self.tasks.append(asyncio.create_task(keep_tidy(self.db, common), name=f"{self.settings.name}-bus-tidy"))
 
     async def _start_consumers(self) -> None:
         assert self.db is not None and self.producer is not None

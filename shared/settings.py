@@ -32,6 +32,11 @@ class CommonSettings(BaseSettings):
     pii_key: str = Field(default="", description="base64 AES-256 key for personal data; derived from secret_key when empty")
     rate_limit_per_second: float = Field(default=1000.0, gt=0, description="sustained requests per API key or operator")
     rate_limit_burst: int = Field(default=2000, ge=1, description="requests a key may send at once before 429")
+    outbox_retention_hours: float = Field(default=168.0, gt=0,
+                                          description="sent outbox rows are kept this long (the reach of outbox redrive)")
+    inbox_retention_hours: float = Field(default=336.0, gt=0,
+                                         description="handled event ids are kept this long; must exceed topic retention")
+    bus_housekeeping_interval_s: float = Field(default=3600.0, gt=0, description="how often the bus tables are pruned")
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: Literal["none", "console", "otlp"] = "none"

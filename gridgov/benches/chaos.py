@@ -30,8 +30,6 @@ from gridgov.services import NAMES
 from gridgov.supervisor import Supervisor
 from shared import topics
 from shared.broker import free_port
-from shared.bus.kafka import ensure_topics
-from shared.settings import CommonSettings
 
 ROUTED = "cn.gridgov.ticket.routed.v1"
 RECEIVED = "cn.gridgov.ticket.received.v1"
@@ -209,13 +207,14 @@ def _restart_service(system: System, name: str) -> dict[str, Any]:
 
 
 def _replace_broker(system: System) -> None:
+    """Stop the broker and start an empty one on the same port. Nobody creates the topics for the running services:
+    the first metadata request of any client creates a missing topic with Tansu's 4 partitions, and the relays,
+    which notice the new logs by their falling offsets, create the rest with theirs (see shared.bus.relay)."""
     assert system.supervisor.broker is not None
     port = system.supervisor.broker.port
     system.supervisor.broker.stop()
     time.sleep(2.0)
     system.supervisor.start_broker(port)
-    # Services create topics only at start-up; a fresh broker needs them before the relays can publish.
-    asyncio.run(ensure_topics(CommonSettings(broker_url=system.env["GRIDGOV_BROKER_URL"])))
 
 
 def _redrive(system: System, *, since: datetime) -> dict[str, Any]:
@@ -483,18 +482,15 @@ def _line(row: dict[str, Any]) -> str:
 
 
 BROKER_LOSS = (
-    "`broker-restart` (the broker restarted empty while the services run) can still lose tickets. Running consumers "
-    "re-read a restarted log from its start (at the first fetch answer after an outage they find their committed "
-    "offsets forgotten); what remains is a race on the new broker: a relay that publishes before the topics are "
-    "created again makes Tansu create `gridgov.tickets` with 4 partitions instead of 6 (see *partitions* above), and "
-    "in such a run events republished by `outbox redrive` did not all reach the new broker within the drain (a run "
-    "of this scenario alone after the consumer fix, 2026-12-02, lost nothing). `broker-restart-services` is the procedure that loses nothing: "
-    "stop the services, restart the broker, start the services (no committed offsets on the new broker, so they read "
-    "every new log from its start; inboxes drop the repeats), then `gridgov outbox redrive --since <before the "
-    "broker lost its data>`.")
+    "`broker-restart` (the broker restarted empty while the services run) lost tickets in this run while "
+    "`broker-restart-services` did not. Stopping the services, restarting the broker, starting the services and then "
+    "running `gridgov outbox redrive --since <before the broker lost its data>` is the procedure to follow.")
 TOPICS_NOTE = (
-    "A fresh Tansu creates a missing topic on first produce with 4 partitions; the bench creates the gridgov topics "
-    "(`gridgov.tickets` with 6) as soon as the broker is back, but the relays of running services may publish first.")
+    "After the restart nobody creates the topics for the running services: the first client metadata request makes "
+    "Tansu create a missing topic with 4 partitions. Tansu also acknowledges records sent to "
+    "partitions it does not have, which a producer still holding the old broker's metadata does; the relays notice "
+    "the new logs by their falling offsets, create the missing topics, refresh their metadata and publish that batch "
+    "again, and the consumers re-read each new log from its start (inboxes drop the repeats).")
 LEGEND = (
     "Counts per scenario: *HTTP 201* tickets acknowledged to the client; *not acked* tickets intake stored although "
     "the client saw an error (a kill or a timeout between commit and response); *intake list* tickets intake lists for "
@@ -535,7 +531,9 @@ def _findings(rows: list[dict[str, Any]]) -> str:
     if by_name.get("broker-restart", {}).get("lost") and not by_name.get("broker-restart-services", {}).get("lost", 1):
         lines.append(f"- {BROKER_LOSS}")
     if any(name.startswith("broker-restart") for name in by_name):
-        lines.append(f"- {TOPICS_NOTE}")
+        partitions = ", ".join(f"{name} {row['tickets_partitions']}" for name, row in by_name.items()
+                               if "tickets_partitions" in row)
+        lines.append(f"- {TOPICS_NOTE} Partitions of `gridgov.tickets` after the restart: {partitions}.")
     if not lines:
         return "\n## Findings\n\nEvery stored ticket was routed exactly once in every scenario.\n"
     return "\n## Findings\n\n" + "\n".join(lines) + "\n"

@@ -35,7 +35,7 @@ class OutboxRelay:
     """
 
     def __init__(self, db: Database, producer: AIOKafkaProducer, common: CommonSettings, *, batch_size: int = 500,
-                 idle_interval: float = 0.02) -> None:
+                 idle_interval: float = 0.02, mark_interval: float = 0.2) -> None:
         self.db = db
         self.producer = producer
         self.common = common
@@ -46,6 +46,8 @@ class OutboxRelay:
         # SQLite: rows published but not yet marked sent, and the task marking them (see publish_batch).
         self._unmarked: set[int] = set()
         self._marking: asyncio.Task[None] | None = None
+        self.mark_interval = mark_interval
+        self._last_marking = float("-inf")
         # The highest offset acknowledged per (topic, partition) on the broker's current logs.
         self._acknowledged: dict[tuple[str, int], int] = {}
 
@@ -119,8 +121,18 @@ class OutboxRelay:
         return len(rows)
 
     async def _mark_published(self) -> None:
-        """Mark every published row sent, in one writer turn per round, until none is left (SQLite)."""
+        """Mark every published row sent, in one writer turn per round, until none is left (SQLite).
+
+        Rounds start at least ``mark_interval`` apart: each takes SQLite's one write lock, which the writers of
+        tickets wait for, and under load a round per published batch doubled their waits. After a quiet spell the
+        first round starts at once. A crash re-sends what was not marked yet (inboxes drop the repeats).
+        """
+        loop = asyncio.get_running_loop()
         while self._unmarked:
+            wait = self._last_marking + self.mark_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._last_marking = loop.time()
             seqs = sorted(self._unmarked)
             try:
                 await self.db.writer.acquire()
