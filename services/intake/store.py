@@ -131,12 +131,18 @@ async def next_sequence(uow: UnitOfWork, *, district: str, day: str) -> int:
     return number
 
 
-async def _reserve(uow: UnitOfWork, *, district: str, day: str, size: int) -> int:
+def _reserve_statement() -> Any:
+    """Built once (composing it per batch cost more than running it)."""
     table = TicketSequence.__table__
-    result = await uow.session.execute(
-        update(table).where(table.c.district == district, table.c.day == day)
-        .values(last=table.c.last + size).returning(table.c.last)
-    )
+    return (update(table).where(table.c.district == bindparam("b_district"), table.c.day == bindparam("b_day"))
+            .values(last=table.c.last + bindparam("b_size")).returning(table.c.last))
+
+
+_RESERVE = _reserve_statement()
+
+
+async def _reserve(uow: UnitOfWork, *, district: str, day: str, size: int) -> int:
+    result = await uow.session.execute(_RESERVE, {"b_district": district, "b_day": day, "b_size": size})
     value = result.scalar_one_or_none()
     if value is None:
         uow.session.add(TicketSequence(district=district, day=day, last=size))
