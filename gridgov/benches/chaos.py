@@ -520,6 +520,9 @@ def _findings(rows: list[dict[str, Any]]) -> str:
              + (f"; partitions of gridgov.tickets after the restart: {r['tickets_partitions']}"
                 if "tickets_partitions" in r else "") + "." for r in rows
              if r["lost"] or r["doubled"] or not r["analytics_equal"]]
+    lines += [f"- **{r['scenario']}**: escalation shows no sign-off clock for {r.get('clocks_missing', 0)} and two for "
+              f"{r.get('clocks_doubled', 0)} of the routed tickets when the bench stopped waiting." for r in rows
+              if r.get("clocks_missing") or r.get("clocks_doubled")]
     lines += [f"- **{r['scenario']}**: {r['dlq_records']} records dead-lettered by {', '.join(r['dlq_consumers'])}: "
               "events dropped over a transient fault, not poison." for r in rows
               if r.get("dlq_records") and r["scenario"] != "poison"]

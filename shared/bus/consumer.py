@@ -160,6 +160,7 @@ class Consumer:
                 self._set_fetch_wait(self._quiet_fetch_wait(time.monotonic() - last_data))
             if time.monotonic() - last_check > RESTART_CHECK_SECONDS:
                 last_check = time.monotonic()
+                await self._follow_partition_changes()
                 await self._rewind_if_log_restarted()
 
     def _quiet_fetch_wait(self, quiet: float) -> int:
@@ -181,6 +182,41 @@ class Consumer:
         fetcher = getattr(self.kafka, "_fetcher", None)
         if fetcher is not None and getattr(fetcher, "_fetch_max_wait_ms", None) != milliseconds:
             fetcher._fetch_max_wait_ms = milliseconds
+
+    async def _follow_partition_changes(self) -> None:
+        """Assign mode: keep the assignment equal to the topics' partitions as the broker now reports them. A topic
+        created anew (a broker restarted empty recreates a missing topic with its default count) or given more
+        partitions would otherwise leave partitions that no longer exist assigned (the fetcher then asks for
+        metadata on every round) and new ones unread. Positions restart from the committed offsets, or the start."""
+        if self.kafka is None or self.common.consumer_mode == "group" or self.common.topic_pattern:
+            return
+        assigned = set(self.kafka.assignment())
+        answers = [a for a in (self._answered.get(tp) for tp in assigned) if a is not None]
+        if not answers or time.time() * 1000 - max(answers) > OUTAGE_MS:
+            return  # the broker has not answered lately: do not wait for it here
+        try:
+            # The broker's own answer: the consumer's cached metadata keeps a vanished partition for as long as
+            # Tansu answers fetches of it (it does, with records no fresh client can see).
+            cluster = await self.kafka._client.fetch_all_metadata()
+        except (KafkaError, asyncio.TimeoutError):
+            return
+        known = {topic: cluster.partitions_for_topic(topic) for topic in {tp.topic for tp in assigned}}
+        if not all(known.values()):
+            return  # a topic missing from the metadata right now: look again on the next check
+        current = {TopicPartition(topic, p) for topic, partitions in known.items() for p in partitions or ()}
+        if current == assigned:
+            return
+        log.warning("partitions of %s changed (%d assigned, %d on the broker); assigning them again",
+                    sorted(known), len(assigned), len(current))
+        await self.kafka._client.force_metadata_update()
+        self.kafka.assign(sorted(current))
+        if self.sub.each_process_from_last is not None:
+            await self.seek_to_last(sorted(current), self.sub.each_process_from_last)
+        for tp in assigned - current:
+            self._committed.discard(tp)
+            self._suspects.pop(tp, None)
+            self._high_waters.pop(tp, None)
+            self._answered.pop(tp, None)
 
     async def _rewind_if_log_restarted(self) -> None:
         """A broker restarted empty answers fetches past its log's end with nothing (no OUT_OF_RANGE): a position

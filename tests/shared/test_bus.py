@@ -263,12 +263,15 @@ async def test_a_running_consumer_rereads_a_log_that_restarted_empty(database, c
         assert await effect_count(db) == 21
 
 
-async def test_a_relay_publishes_into_the_partitions_a_restarted_broker_has(database, common):
+async def test_a_relay_publishes_into_the_partitions_a_restarted_broker_has(database, common, monkeypatch):
     """Tansu acknowledges records sent to partitions it does not have. After a restart, another client's metadata
     request creates ``gridgov.tickets`` anew with 4 partitions while the relay's producer still knows 6: without the
     relay noticing the new log, the events hashed to partitions 4 and 5 are acknowledged and never readable."""
     import asyncio
 
+    from shared.bus import consumer as consumer_module
+
+    monkeypatch.setattr(consumer_module, "RESTART_CHECK_SECONDS", 0.2)
     async with OwnBroker(database, common) as own:
         db, local = own.db, own.local
         name = topics.qualified(topics.TICKETS, local.topic_prefix)
@@ -285,6 +288,13 @@ async def test_a_relay_publishes_into_the_partitions_a_restarted_broker_has(data
             await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(700, 730)])
             await wait_for(lambda: count_is(db, 60), timeout=40)
             partitions = pipeline.producer.client.cluster.partitions_for_topic(name)
+            kafka = pipeline.consumer.kafka
+            assert kafka is not None
+
+            async def follows_the_broker() -> bool:
+                return {tp.partition for tp in kafka.assignment()} == {0, 1, 2, 3}
+
+            await wait_for(follows_the_broker, timeout=10)  # the consumer (assign mode) dropped partitions 4 and 5
         readable = {record.key.decode() for record in await raw_records(local, topics.TICKETS)}
         assert len(readable) == 60  # read with the broker's own metadata, as a consumer that joins later reads
         assert partitions == {0, 1, 2, 3}
