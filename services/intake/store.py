@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import JSON, Column, DateTime, bindparam, func, select, update
+from sqlalchemy import JSON, Column, DateTime, Index, bindparam, func, select, update
 from sqlmodel import Field
 
+from services.intake.domain import duplicates
 from services.intake.domain.lifecycle import TicketState
 from shared.db import UnitOfWork, new_base
 
@@ -50,6 +51,12 @@ class TicketRow(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     hotline_client: str | None = Field(default=None, max_length=64)
     machine: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Duplicate detection's neighbourhood keys (see save_state): the community (first 12 digits of the jurisdiction,
+    # empty while the ticket is known only at a coarser level) and the category family (class code).
+    community: str | None = Field(default=None, max_length=12)
+    family: str | None = Field(default=None, max_length=20)
+
+    __table_args__ = (Index("ix_tickets_neighbourhood", "community", "family", "created_at"),)
 
 
 class TicketSequence(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
@@ -86,6 +93,7 @@ def state_of(row: TicketRow) -> TicketState:
 def save_state(row: TicketRow, state: TicketState, *, now: datetime) -> None:
     """Copy the state machine's view back onto the row (the caller's transaction writes it)."""
     row.state, row.jurisdiction, row.category = state.state, state.jurisdiction, state.category
+    row.community, row.family = duplicates.community(state.jurisdiction), duplicates.family(state.category)
     row.unit_code, row.due_at, row.overdue = state.unit_code, utc(state.due_at), state.overdue
     row.master_id, row.rating, row.result = state.master_id, state.rating, state.result
     row.machine = {
@@ -226,12 +234,18 @@ _CANDIDATE_COLUMNS = ("id", "category", "grid_code", "created_at", "address", "d
                       "master_id")
 
 
-def _candidates_query(*, near: bool) -> Any:
-    """Built once: composing the statement per ticket cost more than running it."""
+def _candidates_query(*, near: bool, in_community: bool) -> Any:
+    """Built once: composing the statement per ticket cost more than running it.
+
+    ``in_community``: the ticket's community is known, and the index ``(community, family, created_at)`` holds
+    exactly the candidates (SQLite cannot use an index for a ``LIKE`` prefix, so that form scans the district's
+    whole window); otherwise the candidates are the tickets under the coarser ``prefix``.
+    """
     table = TicketRow.__table__
+    where = ([table.c.community == bindparam("community"), table.c.family == bindparam("family")] if in_community
+             else [table.c.jurisdiction.like(bindparam("prefix")), table.c.category.like(bindparam("family_prefix"))])
     query = select(*(table.c[name] for name in _CANDIDATE_COLUMNS)).where(
-        table.c.jurisdiction.like(bindparam("prefix")), table.c.category.like(bindparam("family")),
-        table.c.created_at >= bindparam("since"), table.c.created_at <= bindparam("until"),
+        *where, table.c.created_at >= bindparam("since"), table.c.created_at <= bindparam("until"),
         table.c.id != bindparam("exclude"), table.c.state != "not_accepted",
     )
     if near:
@@ -240,26 +254,31 @@ def _candidates_query(*, near: bool) -> Any:
     return query.order_by(table.c.created_at.desc()).limit(500)
 
 
-_CANDIDATES = _candidates_query(near=False)
-_CANDIDATES_NEAR = _candidates_query(near=True)
+_CANDIDATES = {(near, in_community): _candidates_query(near=near, in_community=in_community)
+               for near in (False, True) for in_community in (False, True)}
 
 
 async def duplicate_candidates(
-    uow: UnitOfWork, *, prefix: str, family: str, since: datetime, until: datetime, exclude: str,
+    uow: UnitOfWork, *, jurisdiction: str, family: str, since: datetime, until: datetime, exclude: str,
     box: tuple[float, float, float, float] | None = None,
 ) -> list[Any]:
-    """Tickets under ``prefix`` of the same category family received in the window, newest first.
+    """Tickets of the same category family received in the window near ``jurisdiction``, newest first: in its
+    community when that is known, else anywhere under it.
 
     ``box`` (lon_min, lon_max, lat_min, lat_max) keeps only tickets with a point inside it: an ungridded
     ticket's prefix is its whole district, so its candidates are bounded by distance instead.
     Only the columns duplicate detection reads are loaded (rows with attributes named like TicketRow's).
     """
-    params: dict[str, Any] = {"prefix": f"{prefix}%", "family": f"{family}%", "since": since, "until": until,
-                              "exclude": exclude}
-    if box is None:
-        return list((await uow.session.execute(_CANDIDATES, params)).all())
-    params.update(zip(("lon_min", "lon_max", "lat_min", "lat_max"), box, strict=True))
-    return list((await uow.session.execute(_CANDIDATES_NEAR, params)).all())
+    community = duplicates.community(jurisdiction)
+    params: dict[str, Any] = {"since": since, "until": until, "exclude": exclude}
+    if community is not None:
+        params.update(community=community, family=family)
+    else:
+        params.update(prefix=f"{jurisdiction}%", family_prefix=f"{family}%")
+    if box is not None:
+        params.update(zip(("lon_min", "lon_max", "lat_min", "lat_max"), box, strict=True))
+    statement = _CANDIDATES[(box is not None, community is not None)]
+    return list((await uow.session.execute(statement, params)).all())
 
 
 async def suggestions_for(uow: UnitOfWork, *, prefix: str, limit: int = 100) -> list[DuplicateSuggestion]:

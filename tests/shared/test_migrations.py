@@ -32,3 +32,32 @@ async def test_migrations_match_the_models(service, database):
         differences = await connection.run_sync(diff)
     await db.dispose()
     assert differences == [], f"{service}: models and migrations differ: {differences[:5]}"
+
+
+async def test_the_neighbourhood_revision_fills_in_existing_tickets(database):
+    """Tickets stored before duplicate detection had its index get their community and family from the upgrade."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from shared.migrations import alembic_config
+
+    target = database("intake")
+    if target.schema:
+        await create_pg_schema(target.url, target.schema)
+    db = Database(make_engine(target.url, schema=target.schema), metadata_for("intake"), service="intake",
+                  district="330903")
+    columns = ("id, state, channel, category, category_mapped, severity, jurisdiction, description, geocode_pending, "
+               "created_by, timeline, created_at, updated_at, overdue, result, self_resolved, attachments, machine")
+    values = ("'{id}', 'received', 'rest', '{category}', true, '一般', '{jurisdiction}', '', false, '', '[]', "
+              "'2026-11-30 08:00:00+00', '2026-11-30 08:00:00+00', false, '', false, '[]', '{{}}'")
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config("intake", sync), "3dd6399cf13e"))
+        for ident, category, jurisdiction in (("a", "01020304", "330903001001002"), ("b", "0305", "330903")):
+            await connection.execute(text(f"INSERT INTO tickets ({columns}) VALUES "
+                                          + "(" + values.format(id=ident, category=category,
+                                                                jurisdiction=jurisdiction) + ")"))
+    await migrate(db, service="intake")
+    async with db.engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT id, community, family FROM tickets ORDER BY id"))).all()
+    await db.dispose()
+    assert [tuple(row) for row in rows] == [("a", "330903001001", "0102"), ("b", None, "0305")]

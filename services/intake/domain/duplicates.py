@@ -64,6 +64,11 @@ def family(code: str) -> str:
     return code[:4]
 
 
+def community(jurisdiction: str) -> str | None:
+    """The community a ticket is placed in (first 12 digits), or None while only a coarser division is known."""
+    return jurisdiction[:12] if len(jurisdiction) >= 12 else None
+
+
 def same_community(a: str, b: str) -> bool:
     """Default neighbourhood: two grids of the same community (first 12 digits)."""
     return len(a) >= 12 and len(b) >= 12 and a[:12] == b[:12]

@@ -67,7 +67,7 @@ async def _matches(uow: UnitOfWork, row: store.TicketRow | None) -> list[duplica
             return []  # nothing to tell it apart from the rest of the district
         box = duplicates.near_box((row.lon, row.lat))
     candidates = await store.duplicate_candidates(
-        uow, prefix=_neighbourhood(row.jurisdiction), family=duplicates.family(row.category),
+        uow, jurisdiction=row.jurisdiction, family=duplicates.family(row.category),
         since=store.aware(row.created_at) - duplicates.WINDOW, until=store.aware(row.created_at), exclude=row.id,
         box=box,
     )
@@ -95,11 +95,6 @@ async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
                 ticket_id=row.id, master_id=match.master_id, confidence=match.confidence,
                 reasons=list(match.reasons), created_at=event.occurred_at.astimezone(UTC),
             ))
-
-
-def _neighbourhood(jurisdiction: str) -> str:
-    """Candidates come from the same community (or the whole known area when not geocoded finer)."""
-    return jurisdiction[:12] if len(jurisdiction) >= 12 else jurisdiction
 
 
 def as_report(row: Any) -> duplicates.Report:
