@@ -103,8 +103,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                                 module=one_trip_dbapi())
+    engine = create_async_engine(url, connect_args={"timeout": 30}, module=one_trip_dbapi())
 
     @sa_event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import aiosqlite
@@ -130,27 +131,26 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self._writing = False  # inside BEGIN IMMEDIATE … COMMIT/ROLLBACK: statements run in the loop's thread
 
     def commit(self) -> None:
-        if not self._writing:
-            return super().commit()
-        self._writing = False
-        try:
-            self._connection._conn.commit()
-        except Exception as error:
-            self._handle_exception(error)
+        self._end(super().commit, "commit")
 
     def rollback(self) -> None:
+        self._end(super().rollback, "rollback")
+
+    def _end(self, through_thread: Callable[[], None], name: str) -> None:
+        """End the transaction in the loop's thread if it is a write transaction, else by the usual trip."""
         if not self._writing:
-            return super().rollback()
+            return through_thread()
         self._writing = False
         try:
-            self._connection._conn.rollback()
+            getattr(self._connection._conn, name)()
         except Exception as error:
             self._handle_exception(error)
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        connection = aiosqlite.connect(*arg, **kw)
+        # Write transactions use the sqlite3 connection from the loop's thread too (see OneTripCursor._trip).
+        connection = aiosqlite.connect(*arg, **{**kw, "check_same_thread": False})
         connection._thread.daemon = True
         return OneTripConnection(self, await_(connection))
 

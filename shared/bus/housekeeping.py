@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Select, Table, delete, select, tuple_
 
 from shared.db import Database, utcnow
 from shared.settings import CommonSettings
@@ -25,31 +26,25 @@ CHUNK = 2000
 async def prune(db: Database, *, outbox_before: datetime, inbox_before: datetime, chunk: int = CHUNK) -> dict[str, int]:
     """Delete outbox rows sent before ``outbox_before`` and inbox records handled before ``inbox_before``."""
     outbox, inbox = db.outbox, db.inbox
-    deleted = {"outbox": 0, "inbox": 0}
+    sent_long_ago = select(outbox.c.seq).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < outbox_before)
+    handled_long_ago = select(inbox.c.event_id, inbox.c.consumer).where(inbox.c.handled_at < inbox_before)
+    return {"outbox": await _delete_in_chunks(db, outbox, sent_long_ago.order_by(outbox.c.sent_at), chunk=chunk),
+            "inbox": await _delete_in_chunks(db, inbox, handled_long_ago, chunk=chunk)}
+
+
+async def _delete_in_chunks(db: Database, table: Table, keys: Select[Any], *, chunk: int) -> int:
+    """Delete the rows whose primary keys ``keys`` selects, ``chunk`` at a time, until it selects none."""
+    key = tuple_(*table.primary_key.columns)
+    deleted = 0
     while True:
         async with db.engine.connect() as connection:
-            seqs = (await connection.execute(
-                select(outbox.c.seq).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < outbox_before)
-                .order_by(outbox.c.sent_at).limit(chunk))).scalars().all()
-        if not seqs:
-            break
+            found = [tuple(row) for row in (await connection.execute(keys.limit(chunk))).all()]
+        if not found:
+            return deleted
         async with db.uow() as uow:
-            await uow.session.execute(delete(outbox).where(outbox.c.seq.in_(seqs)))
+            await uow.session.execute(delete(table).where(key.in_(found)))
             await uow.commit()
-        deleted["outbox"] += len(seqs)
-    while True:
-        async with db.engine.connect() as connection:
-            keys = (await connection.execute(
-                select(inbox.c.event_id, inbox.c.consumer).where(inbox.c.handled_at < inbox_before)
-                .limit(chunk))).all()
-        if not keys:
-            break
-        async with db.uow() as uow:
-            await uow.session.execute(delete(inbox).where(
-                tuple_(inbox.c.event_id, inbox.c.consumer).in_([tuple(key) for key in keys])))
-            await uow.commit()
-        deleted["inbox"] += len(keys)
-    return deleted
+        deleted += len(found)
 
 
 async def keep_tidy(db: Database, common: CommonSettings) -> None:

@@ -166,15 +166,11 @@ class OutboxRelay:
 
     def _log_restarted(self, acknowledged: Sequence[RecordMetadata]) -> bool:
         """Record the batch's offsets; True when one falls to or below an offset acknowledged before the batch."""
-        lowest: dict[tuple[str, int], int] = {}
-        for record in acknowledged:
-            where = (record.topic, record.partition)
-            lowest[where] = min(lowest.get(where, record.offset), record.offset)
-        restarted = any(offset <= self._acknowledged.get(where, -1) for where, offset in lowest.items())
+        before = dict(self._acknowledged)
         for record in acknowledged:
             where = (record.topic, record.partition)
             self._acknowledged[where] = max(self._acknowledged.get(where, -1), record.offset)
-        return restarted
+        return any(record.offset <= before.get((record.topic, record.partition), -1) for record in acknowledged)
 
     async def _mark_sent(self, connection: AsyncConnection, rows: Sequence[Mapping[Any, Any]]) -> None:
         if rows:

@@ -71,7 +71,7 @@ def community(jurisdiction: str) -> str | None:
 
 def same_community(a: str, b: str) -> bool:
     """Default neighbourhood: two grids of the same community (first 12 digits)."""
-    return len(a) >= 12 and len(b) >= 12 and a[:12] == b[:12]
+    return community(a) is not None and community(a) == community(b)
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
