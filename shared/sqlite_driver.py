@@ -10,8 +10,14 @@ Inside a write transaction (after ``BEGIN IMMEDIATE`` took SQLite's write lock) 
 loop's own thread, no trip at all. Such a statement cannot wait for a lock any more, and ours are small (by key);
 what a trip cost was not the statement but the wait for the loop to wake again, behind every HTTP request and
 consumer batch queued on it: a ticket's transaction made about six such waits while holding the write lock, and
-the p99 of intake at 200 tickets/s on SQLite was mostly those waits. ``BEGIN IMMEDIATE`` itself, which may wait
-for a writer of another process, and every read outside a write transaction keep their trip.
+the p99 of intake at 200 tickets/s on SQLite was mostly those waits. Every read outside a write transaction keeps
+its trip (it may be long).
+
+Nothing that cannot wait makes a trip either: ``BEGIN IMMEDIATE`` is first tried in the loop's thread without
+waiting (``busy_timeout`` 0 for that one statement) and makes its trip, with the usual wait, only when another
+process holds the lock; a deferred ``BEGIN`` takes no lock; and ending a transaction that wrote nothing (a read,
+or the pool's reset of a connection whose transaction is already over) releases at most a read lock. A single-event
+unit of work made two trips (``BEGIN IMMEDIATE`` and the pool's reset) and now makes none.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from sqlalchemy.util.concurrency import await_
 
 _Outcome = tuple[Any, list[Any], int, int | None]
 BEGIN_WRITE = "BEGIN IMMEDIATE"  # shared.db's begin hook opens every write transaction with it
+BEGIN_READ = "BEGIN"  # and every other one with this (deferred: no lock until the first statement)
 
 
 def _execute(connection: aiosqlite.Connection, operation: str, parameters: Any) -> _Outcome:
@@ -113,22 +120,47 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _trip(self, function: Any, operation: Any, parameters: Any) -> None:
         adapt: OneTripConnection = self._adapt_connection  # type: ignore[assignment]  # ours, see OneTripDBAPI
         async with adapt._execute_mutex:
-            if adapt._writing:
+            if adapt._writing or operation == BEGIN_READ:
                 outcome: _Outcome = function(self._connection, operation, parameters)
+            elif operation == BEGIN_WRITE:
+                outcome = _begin_write_at_once(self._connection) or await self._connection._execute(
+                    function, self._connection, operation, parameters)
+                adapt._writing = True
             else:
                 outcome = await self._connection._execute(function, self._connection, operation, parameters)
-                adapt._writing = operation == BEGIN_WRITE
+                adapt._wrote = adapt._wrote or not _reads_only(operation)
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
 
+def _begin_write_at_once(connection: aiosqlite.Connection) -> _Outcome | None:
+    """``BEGIN IMMEDIATE`` in the calling thread if no other connection holds the write lock; None if one does."""
+    raw = connection._conn
+    timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        raw.execute(BEGIN_WRITE)
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise
+        return None
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    return None, [], -1, None
+
+
+def _reads_only(operation: str) -> bool:
+    return operation.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
+
+
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_writing",)
+    __slots__ = ("_writing", "_wrote")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass; the base annotates it invariantly
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._writing = False  # inside BEGIN IMMEDIATE … COMMIT/ROLLBACK: statements run in the loop's thread
+        self._wrote = False  # a statement other than a read ran in a deferred transaction (it may hold the lock)
 
     def commit(self) -> None:
         self._end(super().commit, "commit")
@@ -137,12 +169,16 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self._end(super().rollback, "rollback")
 
     def _end(self, through_thread: Callable[[], None], name: str) -> None:
-        """End the transaction in the loop's thread if it is a write transaction, else by the usual trip."""
-        if not self._writing:
+        """End the transaction in the loop's thread unless a deferred transaction wrote (its commit may wait)."""
+        if self._wrote:
+            self._wrote = False
             return through_thread()
         self._writing = False
+        raw = self._connection._conn
+        if not raw.in_transaction:
+            return  # nothing to end (the pool resets every connection it takes back)
         try:
-            getattr(self._connection._conn, name)()
+            getattr(raw, name)()
         except Exception as error:
             self._handle_exception(error)
 

@@ -57,10 +57,13 @@ async def raw_kafka(common: CommonSettings, n: int) -> dict[str, float]:
 
 
 class _Probe:
-    """Times each event from its outbox commit (occurred_at) to the consumer's inbox commit."""
+    """Times each event from its outbox commit (occurred_at) to the consumer's inbox commit, in three stages:
+    commit → the relay's send (the record's Kafka timestamp), send → the consumer's poll returning it, and the
+    batch's handling up to its inbox commit."""
 
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.stages: dict[str, list[float]] = {"to_relay_send": [], "kafka_hop": [], "handle_and_commit": []}
         self.done = 0
         self.last_commit = 0.0
 
@@ -68,13 +71,18 @@ class _Probe:
         original = consumer.handle_batch
 
         async def handle_batch(batch: Any) -> None:
+            received = datetime.now(UTC).timestamp()
             await original(batch)
-            now = datetime.now(UTC)
-            self.last_commit = now.timestamp()
+            now = datetime.now(UTC).timestamp()
+            self.last_commit = now
             for records in batch.values():
                 for record in records:
-                    sent = TicketReceived.model_validate_json(record.value).occurred_at
-                    self.latencies.append((now - sent).total_seconds() * 1000)
+                    committed = TicketReceived.model_validate_json(record.value).occurred_at.timestamp()
+                    sent = record.timestamp / 1000
+                    self.latencies.append((now - committed) * 1000)
+                    self.stages["to_relay_send"].append((sent - committed) * 1000)
+                    self.stages["kafka_hop"].append((received - sent) * 1000)
+                    self.stages["handle_and_commit"].append((now - received) * 1000)
             self.done += sum(len(r) for r in batch.values())
 
         consumer.handle_batch = handle_batch  # type: ignore[method-assign]
@@ -103,14 +111,16 @@ async def _consume(common: CommonSettings, url: str, schema: str | None, n: int,
     probe.wrap(consumer)
     task = asyncio.create_task(consumer.run())
     queue.put("ready")
+    cpu = time.process_time()
     while probe.done < n:
         await asyncio.sleep(0.005)
+    cpu = time.process_time() - cpu
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await consumer.stop()
     await producer.stop()
     await db.dispose()
-    queue.put({"latencies": probe.latencies, "last_commit": probe.last_commit})
+    queue.put({"latencies": probe.latencies, "stages": probe.stages, "last_commit": probe.last_commit, "cpu": cpu})
 
 
 async def through_outbox(common: CommonSettings, url: str, *, n: int, rate: float | None, schema: str | None,
@@ -132,17 +142,26 @@ async def through_outbox(common: CommonSettings, url: str, *, n: int, rate: floa
     producer = make_producer(common)
     await start_client(producer, common)
     relay = asyncio.create_task(OutboxRelay(db, producer, common).run())
-    started = time.time()
+    started, cpu = time.time(), time.process_time()
     await (_paced(db, n, rate) if rate else _batched(db, n))
     result = await asyncio.to_thread(queue.get, True, 300)
+    cpu = time.process_time() - cpu
     child.join(30)
     relay.cancel()
     await asyncio.gather(relay, return_exceptions=True)
     await producer.stop()
     await db.dispose()
     lat, elapsed = sorted(result["latencies"]), result["last_commit"] - started
+    stages = {f"{stage}_{name}_ms": value for stage, values in result["stages"].items()
+              for name, value in _percentiles(values).items()}
     return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed, "p50_ms": statistics.median(lat),
-            "p99_ms": lat[int(len(lat) * 0.99) - 1]}
+            "p99_ms": lat[int(len(lat) * 0.99) - 1], **stages,
+            "producer_cpu_ms_per_event": cpu * 1000 / n, "consumer_cpu_ms_per_event": result["cpu"] * 1000 / n}
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"p50": statistics.median(ordered), "p99": ordered[int(len(ordered) * 0.99) - 1]}
 
 
 async def _batched(db: Database, n: int, size: int = 100) -> None:

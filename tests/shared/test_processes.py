@@ -44,20 +44,36 @@ async def test_relay_killed_between_commit_and_publish_delivers_once_after_resta
     source = Database(make_engine(target.url, schema=target.schema), metadata, service="intake", district="330903",
                       topic_prefix=common.topic_prefix)
     await migrate(source, service="intake")
-    total = 3000
-    for start in range(0, total, 500):
+    written = 0
+
+    async def write(count: int) -> None:
+        nonlocal written
         async with source.uow() as uow:
-            for i in range(start, start + 500):
+            for i in range(written, written + count):
                 uow.publish(received(f"330903-20261125-{i:06d}"), key=f"330903-20261125-{i:06d}")
             await uow.commit()
+        written += count
+
+    killed = asyncio.Event()
+
+    async def keep_writing() -> None:  # until the relay is killed: rows committed and not yet published then
+        while not killed.is_set():
+            await write(100)
+            await asyncio.sleep(0.01)
+
+    await write(1000)
     sink = await open_db(database("sink"), common)
     async with Pipeline(sink, common):
+        writer = asyncio.create_task(keep_writing())
         relay = subprocess.Popen([sys.executable, "-m", "gridgov", "relay", "intake"],
                                  env=_env(common, target.url, target.schema), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE)
-        await wait_for(lambda: _some_sent(source, total), timeout=30, interval=0.01)
+        await wait_for(lambda: _some_sent(source, written), timeout=30, interval=0.01)
         relay.send_signal(signal.SIGKILL)
         relay.wait()
+        killed.set()
+        await writer
+        total = written
         assert await _unsent(source) > 0, "the relay finished before it could be killed"
         restarted = subprocess.Popen([sys.executable, "-m", "gridgov", "relay", "intake"],
                                      env=_env(common, target.url, target.schema), stdout=subprocess.DEVNULL,
