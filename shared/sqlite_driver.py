@@ -133,7 +133,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque(rows)
 
 
-def _begin_write_at_once(connection: aiosqlite.Connection) -> _Outcome | None:
+def _begin_write_at_once(connection: Any) -> _Outcome | None:
     """``BEGIN IMMEDIATE`` in the calling thread if no other connection holds the write lock; None if one does."""
     raw = connection._conn
     timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
