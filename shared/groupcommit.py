@@ -65,7 +65,7 @@ class GroupCommit:
         try:
             async with self.db.uow() as uow:
                 uow.size_hint = len(batch)
-                results = [await asyncio.create_task(item.work(uow), context=item.context) for item in batch]
+                results = [await _in_context(item, uow) for item in batch]
                 await uow.commit()
         except Exception as error:  # noqa: BLE001 - every item is retried alone and gets its own outcome
             log.info("group commit of %d items failed (%s); retrying each alone", len(batch), type(error).__name__)
@@ -78,7 +78,7 @@ class GroupCommit:
     async def _alone(self, item: _Item[Any]) -> None:
         try:
             async with self.db.uow() as uow:
-                result = await asyncio.create_task(item.work(uow), context=item.context)
+                result = await _in_context(item, uow)
                 await uow.commit()
         except Exception as error:  # noqa: BLE001 - handed to the caller, who turns it into its answer
             if not item.future.done():
@@ -86,3 +86,16 @@ class GroupCommit:
         else:
             if not item.future.done():
                 item.future.set_result(result)
+
+
+async def _in_context(item: _Item[T], uow: "UnitOfWork") -> T:
+    """Run the item's work here, with its caller's context variables (trace, log fields) set for the while.
+
+    A task per item (``create_task(..., context=...)``) did the same, but each one waited for a turn of the event
+    loop behind every request queued on it, while the batch held the transaction (and SQLite's write lock) open."""
+    tokens = [(variable, variable.set(value)) for variable, value in item.context.items()]
+    try:
+        return await item.work(uow)
+    finally:
+        for variable, token in reversed(tokens):
+            variable.reset(token)
