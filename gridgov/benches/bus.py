@@ -57,13 +57,12 @@ async def raw_kafka(common: CommonSettings, n: int) -> dict[str, float]:
 
 
 class _Probe:
-    """Times each event from its outbox commit (occurred_at) to the consumer's inbox commit, in three stages:
-    commit → the relay's send (the record's Kafka timestamp), send → the consumer's poll returning it, and the
-    batch's handling up to its inbox commit."""
+    """Stamps each consumed event: when the relay sent it (the record's Kafka timestamp), when the consumer's poll
+    returned it and when its batch's inbox commit finished. The producer stamps the outbox commit; together they
+    give commit → inbox commit and its three stages."""
 
     def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.stages: dict[str, list[float]] = {"to_relay_send": [], "kafka_hop": [], "handle_and_commit": []}
+        self.seen: list[tuple[str, float, float, float]] = []  # (key, sent, received, done), epoch seconds
         self.done = 0
         self.last_commit = 0.0
 
@@ -71,18 +70,11 @@ class _Probe:
         original = consumer.handle_batch
 
         async def handle_batch(batch: Any) -> None:
-            received = datetime.now(UTC).timestamp()
+            received = time.time()
             await original(batch)
-            now = datetime.now(UTC).timestamp()
-            self.last_commit = now
+            now = self.last_commit = time.time()
             for records in batch.values():
-                for record in records:
-                    committed = TicketReceived.model_validate_json(record.value).occurred_at.timestamp()
-                    sent = record.timestamp / 1000
-                    self.latencies.append((now - committed) * 1000)
-                    self.stages["to_relay_send"].append((sent - committed) * 1000)
-                    self.stages["kafka_hop"].append((received - sent) * 1000)
-                    self.stages["handle_and_commit"].append((now - received) * 1000)
+                self.seen += [(record.key.decode(), record.timestamp / 1000, received, now) for record in records]
             self.done += sum(len(r) for r in batch.values())
 
         consumer.handle_batch = handle_batch  # type: ignore[method-assign]
@@ -120,7 +112,7 @@ async def _consume(common: CommonSettings, url: str, schema: str | None, n: int,
     await consumer.stop()
     await producer.stop()
     await db.dispose()
-    queue.put({"latencies": probe.latencies, "stages": probe.stages, "last_commit": probe.last_commit, "cpu": cpu})
+    queue.put({"seen": probe.seen, "last_commit": probe.last_commit, "cpu": cpu})
 
 
 async def through_outbox(common: CommonSettings, url: str, *, n: int, rate: float | None, schema: str | None,
@@ -143,7 +135,8 @@ async def through_outbox(common: CommonSettings, url: str, *, n: int, rate: floa
     await start_client(producer, common)
     relay = asyncio.create_task(OutboxRelay(db, producer, common).run())
     started, cpu = time.time(), time.process_time()
-    await (_paced(db, n, rate) if rate else _batched(db, n))
+    committed: dict[str, float] = {}
+    await (_paced(db, n, rate, committed) if rate else _batched(db, n, committed))
     result = await asyncio.to_thread(queue.get, True, 300)
     cpu = time.process_time() - cpu
     child.join(30)
@@ -151,11 +144,18 @@ async def through_outbox(common: CommonSettings, url: str, *, n: int, rate: floa
     await asyncio.gather(relay, return_exceptions=True)
     await producer.stop()
     await db.dispose()
-    lat, elapsed = sorted(result["latencies"]), result["last_commit"] - started
-    stages = {f"{stage}_{name}_ms": value for stage, values in result["stages"].items()
-              for name, value in _percentiles(values).items()}
-    return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed, "p50_ms": statistics.median(lat),
-            "p99_ms": lat[int(len(lat) * 0.99) - 1], **stages,
+    elapsed = result["last_commit"] - started
+    stages: dict[str, list[float]] = {"latency": [], "to_relay_send": [], "kafka_hop": [], "handle_and_commit": []}
+    for key, sent, received, done in result["seen"]:
+        at = committed[key]
+        for stage, value in (("latency", done - at), ("to_relay_send", sent - at), ("kafka_hop", received - sent),
+                             ("handle_and_commit", done - received)):
+            stages[stage].append(value * 1000)
+    latency = _percentiles(stages.pop("latency"))
+    return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed, "p50_ms": latency["p50"],
+            "p99_ms": latency["p99"],
+            **{f"{stage}_{name}_ms": value for stage, values in stages.items()
+               for name, value in _percentiles(values).items()},
             "producer_cpu_ms_per_event": cpu * 1000 / n, "consumer_cpu_ms_per_event": result["cpu"] * 1000 / n}
 
 
@@ -164,15 +164,21 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(ordered), "p99": ordered[int(len(ordered) * 0.99) - 1]}
 
 
-async def _batched(db: Database, n: int, size: int = 100) -> None:
+async def _batched(db: Database, n: int, committed: dict[str, float], size: int = 100) -> None:
     for start in range(0, n, size):
+        keys = [_key(i) for i in range(start, min(n, start + size))]
         async with db.uow() as uow:
-            for i in range(start, min(n, start + size)):
-                uow.publish(_event(i), key=f"330903-20261125-{i:06d}")
+            for i, key in enumerate(keys, start):
+                uow.publish(_event(i), key=key)
             await uow.commit()
+            committed.update(dict.fromkeys(keys, time.time()))
 
 
-async def _paced(db: Database, n: int, rate: float) -> None:
+def _key(i: int) -> str:
+    return f"330903-20261125-{i:06d}"
+
+
+async def _paced(db: Database, n: int, rate: float, committed: dict[str, float]) -> None:
     """One event per transaction, started at ``rate`` per second whether or not earlier ones have committed (as
     independent requests arrive): a writer that waited for each commit fell behind the rate on PostgreSQL."""
     begin = time.perf_counter()
@@ -181,16 +187,17 @@ async def _paced(db: Database, n: int, rate: float) -> None:
         delay = begin + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        task = asyncio.create_task(_write_one(db, i))
+        task = asyncio.create_task(_write_one(db, i, committed))
         running.add(task)
         task.add_done_callback(running.discard)
     await asyncio.gather(*running)
 
 
-async def _write_one(db: Database, i: int) -> None:
+async def _write_one(db: Database, i: int, committed: dict[str, float]) -> None:
     async with db.uow() as uow:
-        uow.publish(_event(i), key=f"330903-20261125-{i:06d}")
+        uow.publish(_event(i), key=_key(i))
         await uow.commit()
+        committed[_key(i)] = time.time()
 
 
 async def _pg_url() -> tuple[str, str]:
