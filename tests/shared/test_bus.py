@@ -423,3 +423,35 @@ async def test_a_consumer_rereads_a_restarted_log_that_grew_past_its_position_at
             await ensure_topics(local)
             await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(600, 690)])
             await wait_for(lambda: count_is(db, 150), timeout=40)
+
+
+async def test_the_postgres_relay_takes_a_new_connection_when_its_own_is_killed(pg_database, common):
+    """On PostgreSQL the relay keeps one connection (it no longer queues for the pool behind writers each round);
+    a connection the server drops (a restart, an administrator) is replaced on the next round, nothing is lost."""
+    if pg_database is None:
+        pytest.skip("PostgreSQL is not among this run's test databases (GRIDGOV_TEST_DATABASES)")
+    import asyncpg
+
+    schema = f"t_relay_{uuid.uuid4().hex[:10]}"
+    await create_pg_schema(pg_database, schema)
+    db = Database(make_engine(pg_database, schema=schema), Base.metadata, service="test", district="330903",
+                  topic_prefix=common.topic_prefix)
+    await create_schema(db.engine, db.metadata)
+    admin = await asyncpg.connect(pg_database.replace("+asyncpg", ""))
+    try:
+        async with Pipeline(db, common) as pipeline:
+            await publish(db, received("330903-20261125-000001"))
+            await wait_for(lambda: count_is(db, 1), timeout=30)
+            own = pipeline.relay._connection
+            assert own is not None
+            pid = (await own.get_raw_connection()).driver_connection.get_server_pid()
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            await publish(db, received("330903-20261125-000002"), received("330903-20261125-000003"))
+            await wait_for(lambda: count_is(db, 3), timeout=30)
+            replaced = pipeline.relay._connection
+            assert replaced is not None and replaced is not own
+            assert (await replaced.get_raw_connection()).driver_connection.get_server_pid() != pid
+    finally:
+        await db.dispose()
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.close()
