@@ -170,10 +170,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def _end(self, through_thread: Callable[[], None], name: str) -> None:
         """End the transaction in the loop's thread unless a deferred transaction wrote (its commit may wait)."""
-        if self._wrote:
-            self._wrote = False
+        wrote_deferred = self._wrote and not self._writing
+        self._wrote = self._writing = False
+        if wrote_deferred:
             return through_thread()
-        self._writing = False
         raw = self._connection._conn
         if not raw.in_transaction:
             return  # nothing to end (the pool resets every connection it takes back)
