@@ -191,16 +191,13 @@ class Consumer:
         if self.kafka is None or self.common.consumer_mode == "group" or self.common.topic_pattern:
             return
         assigned = set(self.kafka.assignment())
-        if not assigned:
-            return
+        answers = [a for a in (self._answered.get(tp) for tp in assigned) if a is not None]
+        if not answers or time.time() * 1000 - max(answers) > OUTAGE_MS:
+            return  # the broker has not answered lately: do not wait for it here
         try:
             # The broker's own answer: the consumer's cached metadata keeps a vanished partition for as long as
-            # Tansu answers fetches of it (it does, with records no fresh client can see). Asked even when no fetch
-            # was answered lately: with a vanished partition assigned, aiokafka's fetcher stops fetching the others
-            # too (it waits for metadata naming a leader for every assigned partition), so waiting for an answer
-            # first left the consumer stuck for good after a broker restart (a test caught it one run in ten).
-            # Bounded, so an unreachable broker costs this check a second at most.
-            cluster = await asyncio.wait_for(self.kafka._client.fetch_all_metadata(), timeout=OUTAGE_MS / 1000)
+            # Tansu answers fetches of it (it does, with records no fresh client can see).
+            cluster = await self.kafka._client.fetch_all_metadata()
         except (KafkaError, asyncio.TimeoutError):
             return
         known = {topic: cluster.partitions_for_topic(topic) for topic in {tp.topic for tp in assigned}}
