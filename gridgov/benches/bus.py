@@ -26,8 +26,12 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PAD = "占" * 300  # ~1 KB payload like a real ticket
 
 
+def _key(i: int) -> str:
+    return f"330903-20261125-{i:06d}"
+
+
 def _event(i: int) -> TicketReceived:
-    return TicketReceived(ticket_id=f"330903-20261125-{i:06d}", occurred_at=datetime.now(UTC),
+    return TicketReceived(ticket_id=_key(i), occurred_at=datetime.now(UTC),
                           jurisdiction="330903001001001", channel="rest", category="02060201", description=PAD)
 
 
@@ -174,10 +178,6 @@ async def _batched(db: Database, n: int, committed: dict[str, float], size: int 
             committed.update(dict.fromkeys(keys, time.time()))
 
 
-def _key(i: int) -> str:
-    return f"330903-20261125-{i:06d}"
-
-
 async def _paced(db: Database, n: int, rate: float, committed: dict[str, float]) -> None:
     """One event per transaction, started at ``rate`` per second whether or not earlier ones have committed (as
     independent requests arrive): a writer that waited for each commit fell behind the rate on PostgreSQL."""
@@ -194,10 +194,11 @@ async def _paced(db: Database, n: int, rate: float, committed: dict[str, float])
 
 
 async def _write_one(db: Database, i: int, committed: dict[str, float]) -> None:
+    key = _key(i)
     async with db.uow() as uow:
-        uow.publish(_event(i), key=_key(i))
+        uow.publish(_event(i), key=key)
         await uow.commit()
-        committed[_key(i)] = time.time()
+        committed[key] = time.time()
 
 
 async def _pg_url() -> tuple[str, str]:
