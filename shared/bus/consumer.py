@@ -108,6 +108,7 @@ class Consumer:
         self._suspects: dict[TopicPartition, int] = {}  # partition -> position when it first looked restarted
         self._high_waters: dict[TopicPartition, int] = {}  # the highest high watermark each partition reported
         self._answered: dict[TopicPartition, int] = {}  # when the broker last answered a fetch of each (ms)
+        self._asking: asyncio.Task[set[TopicPartition] | None] | None = None  # the broker's partitions, asked
 
     async def start(self) -> None:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
@@ -138,6 +139,9 @@ class Consumer:
             self.kafka.seek(tp, max(starts[tp], ends[tp] - count))
 
     async def stop(self) -> None:
+        if self._asking is not None:
+            self._asking.cancel()
+            await asyncio.gather(self._asking, return_exceptions=True)
         if self._pending_commit is not None:
             await asyncio.gather(self._pending_commit, return_exceptions=True)
         if self.kafka is not None:
@@ -186,28 +190,26 @@ class Consumer:
     async def _follow_partition_changes(self) -> None:
         """Assign mode: keep the assignment equal to the topics' partitions as the broker now reports them. A topic
         created anew (a broker restarted empty recreates a missing topic with its default count) or given more
-        partitions would otherwise leave partitions that no longer exist assigned (the fetcher then asks for
-        metadata on every round) and new ones unread. Positions restart from the committed offsets, or the start."""
+        partitions would otherwise leave partitions that no longer exist assigned and new ones unread. A vanished
+        partition also stops the others: aiokafka resets positions with one ListOffsets request per broker, which
+        fails as a whole for an unknown partition, and fetches nothing from that broker until the reset succeeds.
+
+        The broker is asked in a task of its own, read on the next check: a check never waits for the broker (it
+        may be down for a while, and aiokafka's metadata request can outlive a timeout around it). Positions of
+        partitions assigned anew restart from the committed offsets, or the start."""
         if self.kafka is None or self.common.consumer_mode == "group" or self.common.topic_pattern:
             return
-        assigned = set(self.kafka.assignment())
-        answers = [a for a in (self._answered.get(tp) for tp in assigned) if a is not None]
-        if not answers or time.time() * 1000 - max(answers) > OUTAGE_MS:
-            return  # the broker has not answered lately: do not wait for it here
-        try:
-            # The broker's own answer: the consumer's cached metadata keeps a vanished partition for as long as
-            # Tansu answers fetches of it (it does, with records no fresh client can see).
-            cluster = await self.kafka._client.fetch_all_metadata()
-        except (KafkaError, asyncio.TimeoutError):
+        asked = self._asking
+        if asked is None or asked.done():
+            self._asking = asyncio.create_task(self._partitions_on_broker())  # read on the next check
+        if asked is None or not asked.done():
             return
-        known = {topic: cluster.partitions_for_topic(topic) for topic in {tp.topic for tp in assigned}}
-        if not all(known.values()):
-            return  # a topic missing from the metadata right now: look again on the next check
-        current = {TopicPartition(topic, p) for topic, partitions in known.items() for p in partitions or ()}
-        if current == assigned:
+        assigned = set(self.kafka.assignment())
+        current = asked.result()
+        if current is None or current == assigned or {tp.topic for tp in current} != {tp.topic for tp in assigned}:
             return
         log.warning("partitions of %s changed (%d assigned, %d on the broker); assigning them again",
-                    sorted(known), len(assigned), len(current))
+                    sorted({tp.topic for tp in current}), len(assigned), len(current))
         await self.kafka._client.force_metadata_update()
         self.kafka.assign(sorted(current))
         if self.sub.each_process_from_last is not None:
@@ -218,17 +220,32 @@ class Consumer:
             self._high_waters.pop(tp, None)
             self._answered.pop(tp, None)
 
+    async def _partitions_on_broker(self) -> set[TopicPartition] | None:
+        """The assigned topics' partitions by the broker's own answer (the consumer's cached metadata keeps a
+        vanished partition for as long as Tansu answers fetches of it), or None while a topic is missing from it
+        or the broker does not answer."""
+        assert self.kafka is not None
+        names = {tp.topic for tp in self.kafka.assignment()}
+        try:
+            cluster = await self.kafka._client.fetch_all_metadata()
+        except (KafkaError, OSError, asyncio.TimeoutError):
+            return None
+        known = {topic: cluster.partitions_for_topic(topic) for topic in names}
+        if not names or not all(known.values()):
+            return None
+        return {TopicPartition(topic, p) for topic, partitions in known.items() for p in partitions or ()}
+
     async def _rewind_if_log_restarted(self) -> None:
         """A broker restarted empty answers fetches past its log's end with nothing (no OUT_OF_RANGE): a position
         beyond the end means the log was reset, so read it again from the start (inboxes drop what was handled)."""
         assert self.kafka is not None
         try:
-            partitions = list(self.kafka.assignment())
+            partitions = self._led_partitions()
             if not partitions:
                 return
             ends = await self.kafka.end_offsets(partitions)
-            looks_restarted = {tp: await self.kafka.position(tp) for tp in partitions
-                               if await self._log_restarted(tp, ends.get(tp, 0))}
+            looks_restarted = {tp: position for tp in partitions if (position := self._position(tp)) is not None
+                               and await self._log_restarted(tp, position, ends.get(tp, 0))}
         except (KafkaError, asyncio.TimeoutError, AssertionError, IllegalStateError):
             return  # broker unreachable right now; try again on the next idle poll
         # Tansu's end offset can trail a batch just fetched: only a partition that looked restarted on two checks
@@ -343,7 +360,24 @@ class Consumer:
         self._count(fresh, "ok")
         return True
 
-    async def _log_restarted(self, tp: TopicPartition, end: int) -> bool:
+    def _led_partitions(self) -> list[TopicPartition]:
+        """Assigned partitions that have a leader in the client's metadata: asking the end offsets of one that has
+        none (a partition gone with a restarted broker) retries until the request timeout, stopping the loop."""
+        assert self.kafka is not None
+        cluster = self.kafka._client.cluster
+        return [tp for tp in self.kafka.assignment() if cluster.leader_for_partition(tp) not in (None, -1)]
+
+    def _position(self, tp: TopicPartition) -> int | None:
+        """The partition's position, or None while it has none (being reset): ``AIOKafkaConsumer.position`` waits
+        for one, and a reset that cannot succeed (a partition the broker no longer has) would stop the loop."""
+        assert self.kafka is not None
+        assignment = self.kafka._subscription.subscription.assignment if self.kafka._subscription.subscription else None
+        if assignment is None or tp not in assignment.tps:
+            return None
+        state = assignment.state_value(tp)
+        return state.position if state.has_valid_position else None
+
+    async def _log_restarted(self, tp: TopicPartition, position: int, end: int) -> bool:
         """The broker forgot the offsets of a partition we have read: its logs are new.
 
         A position past the log's end alone is not proof: Tansu reports the end as the base offset of the last
@@ -351,7 +385,6 @@ class Consumer:
         "past the end" for as long as it stays quiet. A broker restarted empty has also lost the group's
         committed offsets, so a forgotten commit is required as well."""
         assert self.kafka is not None
-        position = await self.kafka.position(tp)
         if position == 0 or (tp not in self._committed and position <= end):
             return False
         return await self.kafka.committed(tp) is None
