@@ -243,7 +243,9 @@ class Consumer:
             partitions = self._led_partitions()
             if not partitions:
                 return
-            ends = await self.kafka.end_offsets(partitions)
+            # Bounded well below the request timeout: aiokafka retries a partition that lost its leader while it
+            # asks (metadata refreshed meanwhile) until the timeout, and this loop would wait with it.
+            ends = await self.kafka._fetcher.end_offsets(partitions, OUTAGE_MS)
             looks_restarted = {tp: position for tp in partitions if (position := self._position(tp)) is not None
                                and await self._log_restarted(tp, position, ends.get(tp, 0))}
         except (KafkaError, asyncio.TimeoutError, AssertionError, IllegalStateError):
@@ -362,7 +364,7 @@ class Consumer:
 
     def _led_partitions(self) -> list[TopicPartition]:
         """Assigned partitions that have a leader in the client's metadata: asking the end offsets of one that has
-        none (a partition gone with a restarted broker) retries until the request timeout, stopping the loop."""
+        none (a partition gone with a restarted broker) can only time out."""
         assert self.kafka is not None
         cluster = self.kafka._client.cluster
         return [tp for tp in self.kafka.assignment() if cluster.leader_for_partition(tp) not in (None, -1)]
