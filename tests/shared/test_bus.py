@@ -118,6 +118,16 @@ class OwnBroker:
         self.broker.stop()
         self.broker = EmbeddedBroker(port=self.broker.port).start()
 
+    async def restart_with_fewer_partitions(self, name: str) -> None:
+        """Restart empty; another client's metadata request then creates ``name`` with Tansu's default 4."""
+        import asyncio
+
+        await asyncio.to_thread(self.restart_empty)
+        other = make_producer(self.local)
+        await start_client(other, self.local)
+        assert len(await other.partitions_for(name)) == 4
+        await other.stop()
+
     async def __aexit__(self, *_) -> None:
         self.broker.stop()
         await self.db.dispose()
@@ -267,7 +277,6 @@ async def test_a_relay_publishes_into_the_partitions_a_restarted_broker_has(data
     """Tansu acknowledges records sent to partitions it does not have. After a restart, another client's metadata
     request creates ``gridgov.tickets`` anew with 4 partitions while the relay's producer still knows 6: without the
     relay noticing the new log, the events hashed to partitions 4 and 5 are acknowledged and never readable."""
-    import asyncio
 
     from shared.bus import consumer as consumer_module
 
@@ -279,11 +288,7 @@ async def test_a_relay_publishes_into_the_partitions_a_restarted_broker_has(data
             await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(600, 630)])
             await wait_for(lambda: count_is(db, 30))
             assert len(pipeline.producer.client.cluster.partitions_for_topic(name)) == topics.PARTITIONS[topics.TICKETS]
-            await asyncio.to_thread(own.restart_empty)  # the relay's producer sees its connection break meanwhile
-            other = make_producer(local)
-            await start_client(other, local)
-            assert len(await other.partitions_for(name)) == 4  # created by the metadata request, Tansu's default
-            await other.stop()
+            await own.restart_with_fewer_partitions(name)  # the relay's producer sees its connection break meanwhile
             await redrive(db, since=datetime.now(UTC) - timedelta(minutes=5))
             await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(700, 730)])
             await wait_for(lambda: count_is(db, 60), timeout=40)
@@ -319,11 +324,7 @@ async def test_restart_checks_never_wait_on_a_partition_the_broker_no_longer_has
             await wait_for(lambda: count_is(db, 30))
             consumer, kafka = pipeline.consumer, pipeline.consumer.kafka
             assert kafka is not None
-            await asyncio.to_thread(own.restart_empty)
-            other = make_producer(local)
-            await start_client(other, local)
-            assert len(await other.partitions_for(name)) == 4  # created by the metadata request, Tansu's default
-            await other.stop()
+            await own.restart_with_fewer_partitions(name)
             await kafka._client.force_metadata_update()
             assert kafka._client.cluster.partitions_for_topic(name) == {0, 1, 2, 3}
             await asyncio.wait_for(consumer._rewind_if_log_restarted(), timeout=5)  # waited the request timeout
