@@ -190,9 +190,8 @@ class Consumer:
     async def _follow_partition_changes(self) -> None:
         """Assign mode: keep the assignment equal to the topics' partitions as the broker now reports them. A topic
         created anew (a broker restarted empty recreates a missing topic with its default count) or given more
-        partitions would otherwise leave partitions that no longer exist assigned and new ones unread. A vanished
-        partition also stops the others: aiokafka resets positions with one ListOffsets request per broker, which
-        fails as a whole for an unknown partition, and fetches nothing from that broker until the reset succeeds.
+        partitions would otherwise leave partitions that no longer exist assigned and new ones unread (every
+        request naming a vanished partition, such as the restart check's end offsets, then retries until timeout).
 
         The broker is asked in a task of its own, read on the next check: a check never waits for the broker (it
         may be down for a while, and aiokafka's metadata request can outlive a timeout around it). Positions of
@@ -205,6 +204,9 @@ class Consumer:
         if asked is None or not asked.done():
             return
         assigned = set(self.kafka.assignment())
+        if asked.cancelled() or asked.exception() is not None:
+            log.warning("asking the broker for its partitions failed: %r", None if asked.cancelled() else asked.exception())
+            return
         current = asked.result()
         if current is None or current == assigned or {tp.topic for tp in current} != {tp.topic for tp in assigned}:
             return
