@@ -347,6 +347,18 @@ async def _listed(client: httpx.AsyncClient, system: System, *, since: datetime,
             return found
 
 
+async def _assigned(client: httpx.AsyncClient, system: System, *, since: datetime, until: datetime, expected: int,
+                    timeout: float) -> int:
+    """How many of the window's tickets show their assignment at intake, polled until all do or time runs out
+    (intake learns it from `ticket.routed` on its own consumer, which the drain above does not wait for)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assigned = sum((await _listed(client, system, since=since, until=until)).values())
+        if assigned >= expected or time.monotonic() > deadline:
+            return assigned
+        await asyncio.sleep(1.0)
+
+
 async def _received_total(client: httpx.AsyncClient, system: System) -> int:
     today = datetime.now(UTC).date()
     window = {"since": (today - timedelta(days=2)).isoformat(), "until": (today + timedelta(days=2)).isoformat()}
@@ -420,7 +432,7 @@ async def _scenario(system: System, ledger: Ledger, name: str, bodies: list[dict
                              timeout=DRAIN_TIMEOUT)
         per_ticket = await _settled(client, system, tickets, timeout=max(10.0, DRAIN_TIMEOUT - drain))
         received = await _received_total(client, system) - received_before
-        assigned = sum((await _listed(client, system, since=started, until=ended)).values())
+        assigned = await _assigned(client, system, since=started, until=ended, expected=len(listed), timeout=10.0)
     routed = {t: len(ledger.routed.get(t, ())) for t in tickets}
     return {"scenario": name, **fault, "posted": len(bodies), "http": posted["statuses"],
             "accepted_201": len(posted["accepted"]), "intake_listed": len(listed),
