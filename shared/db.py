@@ -12,12 +12,14 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+import logging
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import SQLModel
@@ -127,6 +129,17 @@ def _sqlite_engine(url: str) -> AsyncEngine:
     return engine
 
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back; running it again is safe.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def rolled_back_by_postgres(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -218,6 +231,22 @@ class Database:
 
     def uow(self) -> "UnitOfWork":
         return UnitOfWork(self)
+
+    async def retrying(self, work: Callable[["UnitOfWork"], Awaitable[T]], *, attempts: int = 3) -> T:
+        """Run ``work`` in a unit of work (it commits), again when PostgreSQL rolled it back as a deadlock's victim
+        or a serialization failure: a command that touches many rows (every running clock of a district) meets
+        the consumers updating the same rows in another order."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.uow() as uow:
+                    return await work(uow)
+            except DBAPIError as error:
+                if attempt == attempts or not rolled_back_by_postgres(error):
+                    raise
+                log.warning("transaction of %s rolled back by PostgreSQL (%s); running it again (attempt %d of %d)",
+                            self.service, getattr(error.orig, "sqlstate", None), attempt + 1, attempts)
+                await asyncio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
 
     def reader(self) -> "UnitOfWork":
         """A unit of work that only reads: outside the writer queue (SQLite WAL readers never wait), never commits."""

@@ -117,26 +117,32 @@ async def upload_ladder(db: Database, data: Mapping[str, Any], *, district: str,
                         periods: WorkPeriods) -> Ladder:
     """Validate and store a district's ladder, then re-arm the timers of its running clocks."""
     parse_ladder(data)  # raises InvalidLadder listing every problem
-    async with db.uow() as uow:
+
+    async def store_and_refresh(uow: UnitOfWork) -> Ladder:
         version = await store.put_ladder(uow, district=district, rules=dict(data), actor=actor, now=now)
         ladder = parse_ladder(data, version=version)
         await _refresh_running(uow, district, calendar=await calendar_for(uow, district, periods=periods), ladder=ladder,
                                now=now, note=f"ladder v{version}")
         await uow.commit()
-    return ladder
+        return ladder
+
+    return await db.retrying(store_and_refresh)
 
 
 async def set_override(db: Database, day: date, *, working: bool | None, district: str, note: str,
                        now: datetime, periods: WorkPeriods) -> dict[date, bool]:
     """Declare (or with ``working=None`` withdraw) a district working-day decision; running deadlines follow."""
-    async with db.uow() as uow:
+    label = "working day" if working else "day off" if working is False else "official calendar"
+
+    async def store_and_refresh(uow: UnitOfWork) -> dict[date, bool]:
         await store.put_override(uow, district=district, day=day, working=working, note=note)
         calendar = await calendar_for(uow, district, periods=periods)
-        label = "working day" if working else "day off" if working is False else "official calendar"
         await _refresh_running(uow, district, calendar=calendar, ladder=await ladder_for(uow, district), now=now,
                                note=f"{day.isoformat()}: {label} {note}".strip())
         await uow.commit()
         return calendar.overrides
+
+    return await db.retrying(store_and_refresh)
 
 
 async def _refresh_running(uow: UnitOfWork, district: str, *, calendar: WorkCalendar, ladder: Ladder,
