@@ -7,12 +7,12 @@ message ids (inbox) are written in one transaction.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-import logging
 from typing import Any, TypeVar
 
 import orjson
@@ -31,6 +31,8 @@ from shared.events.base import Event
 from shared.settings import SUPPORTED_DB_SCHEMES
 from shared.sqlite_driver import BEGIN_READ, BEGIN_WRITE, one_trip_dbapi
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WRITER_OPTION = "gridgov_writer"
 
@@ -128,9 +130,6 @@ def _sqlite_engine(url: str) -> AsyncEngine:
 
     return engine
 
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # deadlock_detected, serialization_failure: PostgreSQL rolled the transaction back; running it again is safe.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})

@@ -15,16 +15,18 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.console import Console
 
+from gridgov.bench import RESULTS
 from gridgov.benches import loadgen
 from gridgov.services import NAMES
 from gridgov.supervisor import Supervisor
@@ -36,6 +38,7 @@ RECEIVED = "cn.gridgov.ticket.received.v1"
 MERGED = "cn.gridgov.ticket.merged.v1"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DOCUMENT = Path("docs/reliability.md")
+R = TypeVar("R")
 DRAIN_TIMEOUT = 120.0
 FIGURES = ("accepted_201", "intake_listed", "routed_once", "decided_once", "clocks_once", "analytics_received",
            "doubled", "lost")
@@ -351,12 +354,10 @@ async def _assigned(client: httpx.AsyncClient, system: System, *, since: datetim
                     timeout: float) -> int:
     """How many of the window's tickets show their assignment at intake, polled until all do or time runs out
     (intake learns it from `ticket.routed` on its own consumer, which the drain above does not wait for)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        assigned = sum((await _listed(client, system, since=since, until=until)).values())
-        if assigned >= expected or time.monotonic() > deadline:
-            return assigned
-        await asyncio.sleep(1.0)
+    async def count() -> int:
+        return sum((await _listed(client, system, since=since, until=until)).values())
+
+    return await _polled(count, lambda assigned: assigned >= expected, timeout=timeout, interval=1.0)
 
 
 async def _received_total(client: httpx.AsyncClient, system: System) -> int:
@@ -404,12 +405,20 @@ async def _drain(system: System, ledger: Ledger, tickets: set[str], *, expected_
 
 async def _settled(client: httpx.AsyncClient, system: System, tickets: set[str], *, timeout: float) -> dict[str, int]:
     """Poll routing's decisions and escalation's clocks until every ticket has both (or time runs out)."""
+    return await _polled(lambda: _per_ticket(client, system, tickets),
+                         lambda counts: counts["undecided"] == 0 and counts["clocks_missing"] == 0,
+                         timeout=timeout, interval=2.0)
+
+
+async def _polled(read: Callable[[], Awaitable[R]], done: Callable[[R], bool], *, timeout: float,
+                  interval: float) -> R:
+    """``read()`` again every ``interval`` seconds until ``done`` holds for its value or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
     while True:
-        counts = await _per_ticket(client, system, tickets)
-        if (counts["undecided"] == 0 and counts["clocks_missing"] == 0) or time.monotonic() > deadline:
-            return counts
-        await asyncio.sleep(2.0)
+        value = await read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(interval)
 
 
 async def _scenario(system: System, ledger: Ledger, name: str, bodies: list[dict[str, Any]], *,
@@ -587,7 +596,7 @@ def write_document(rows: list[dict[str, Any]], *, backend: str, quick: bool, rer
         + LEGEND + "\n\n" + _table(rows) + _findings(rows) + _poison_section(rows), encoding="utf-8")
 
 
-def _last_results(path: Path = Path("bench/results/chaos.json")) -> dict[str, Any] | None:
+def _last_results(path: Path = RESULTS / "chaos.json") -> dict[str, Any] | None:
     try:
         result: dict[str, Any] = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):

@@ -203,15 +203,17 @@ class Consumer:
             self._asking = asyncio.create_task(self._partitions_on_broker())  # read on the next check
         if asked is None or not asked.done():
             return
-        assigned = set(self.kafka.assignment())
         if asked.cancelled() or asked.exception() is not None:
             log.warning("asking the broker for its partitions failed: %r", None if asked.cancelled() else asked.exception())
             return
-        current = asked.result()
-        if current is None or current == assigned or {tp.topic for tp in current} != {tp.topic for tp in assigned}:
+        assigned, current = set(self.kafka.assignment()), asked.result()
+        if current is None or current == assigned:
             return
+        names = {tp.topic for tp in current}
+        if names != {tp.topic for tp in assigned}:
+            return  # the assignment changed while the broker was asked
         log.warning("partitions of %s changed (%d assigned, %d on the broker); assigning them again",
-                    sorted({tp.topic for tp in current}), len(assigned), len(current))
+                    sorted(names), len(assigned), len(current))
         await self.kafka._client.force_metadata_update()
         self.kafka.assign(sorted(current))
         if self.sub.each_process_from_last is not None:
