@@ -155,7 +155,7 @@ async def _through_routing(common: Any, url: str, records: list[Any], replica: R
         db = app.state.db
         for kind, items in _snapshot_items(replica).items():
             async with db.uow() as uow:
-                await handlers.apply_snapshot(uow, kind, items=items)
+                await handlers.apply_snapshot(uow, kind, items)
         started = time.perf_counter()
         await _produce(common, records)
         table = store.Base.metadata.tables["decisions"]

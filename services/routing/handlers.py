@@ -180,7 +180,7 @@ def _snapshot_row(kind: str, item: dict[str, Any]) -> Division | Grid | Unit | N
     return None
 
 
-async def apply_snapshot(uow: UnitOfWork, kind: str, *, items: list[dict[str, Any]]) -> int:
+async def apply_snapshot(uow: UnitOfWork, kind: str, items: list[dict[str, Any]]) -> int:
     """Write one page of the registry's snapshot into the replica (bootstrap when routing starts empty)."""
     writers = {Division: store.upsert_division, Grid: store.upsert_grid, Unit: store.upsert_unit}
     written = 0

@@ -43,7 +43,7 @@ FUNCTIONS: dict[str, str] = {
 }
 
 _STREET_FUNCTIONS = ("governance", "market", "enforcement", "services", "park_office")
-FUNCTION_LEVEL: dict[str, str] = {
+FUNCTION_LEVEL: dict[str, HandlingLevel] = {
     key: "community" if key == "community" else "street" if key in _STREET_FUNCTIONS else "district"
     for key in FUNCTIONS
 }

@@ -8,11 +8,12 @@ import httpx
 
 from services.analytics import store
 from services.analytics.app import create_app
-from services.analytics.bootstrap import Refused, copy_registry_snapshots
+from services.analytics.bootstrap import apply_snapshot
 from services.registry.app import create_app as create_registry
 from services.registry.domain.seed import DEMO_GRID
 from services.registry.seeding import seed_district
 from services.registry.settings import Settings as RegistrySettings
+from shared.replica import Refused, copy_registry_snapshots
 from shared.settings import CommonSettings
 from tests.harness import running_service
 
@@ -27,7 +28,7 @@ async def test_empty_replica_is_copied_from_the_registry_snapshot(database, comm
     async with running_service(create_registry, registry_settings, registry_target) as (registry, _), \
             running_service(create_app, settings_for(common, analytics_target), analytics_target) as (app, _):
         await seed_district(registry.state.db, now=datetime.now(UTC))
-        written = await copy_registry_snapshots(app.state.runtime, transport=httpx.ASGITransport(app=registry))
+        written = await copy_registry_snapshots(app.state.runtime, apply_snapshot, transport=httpx.ASGITransport(app=registry))
         async with app.state.db.uow() as uow:
             community = await uow.session.get(store.DivisionRow, DEMO_GRID[:12])
             grid = await uow.session.get(store.GridRow, DEMO_GRID)
@@ -44,7 +45,7 @@ async def test_a_registry_refusing_the_service_token_stops_the_bootstrap(databas
     async with running_service(create_registry, registry_settings, registry_target) as (registry, _), \
             running_service(create_app, settings_for(common, analytics_target), analytics_target) as (app, _):
         try:
-            await copy_registry_snapshots(app.state.runtime, transport=httpx.ASGITransport(app=registry))
+            await copy_registry_snapshots(app.state.runtime, apply_snapshot, transport=httpx.ASGITransport(app=registry))
             raise AssertionError("the registry accepted a token signed with another secret")
         except Refused as refusal:
             assert "401" in str(refusal) or "403" in str(refusal)

@@ -22,7 +22,7 @@ async def seed_replica(app: Any) -> None:
     """What the bootstrap writes from the registry's snapshot."""
     for kind, rows in (("divisions", REPLICA.divisions), ("grids", REPLICA.grids), ("units", REPLICA.units)):
         async with app.state.db.uow() as uow:
-            await handlers.apply_snapshot(uow, kind, items=[asdict(row) for row in rows.values()])
+            await handlers.apply_snapshot(uow, kind, [asdict(row) for row in rows.values()])
 
 
 async def publish(app: Any, *events: Event) -> None:

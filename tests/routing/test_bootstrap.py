@@ -10,9 +10,9 @@ from services.registry.app import create_app as create_registry
 from services.registry.domain.seed import DEMO_GRID
 from services.registry.seeding import seed_district
 from services.registry.settings import Settings as RegistrySettings
-from services.routing import store
-from services.routing.app import copy_registry_snapshots
+from services.routing import handlers, store
 from services.routing.app import create_app as create_routing
+from shared.replica import copy_registry_snapshots
 from tests.builders import issue_key
 from tests.harness import running_service, wait_for
 from tests.routing.routing_world import ROADSIDE_VENDING
@@ -25,7 +25,7 @@ async def test_replica_bootstraps_from_the_registry_snapshot_and_routes_on_it(da
     async with running_service(create_registry, registry_settings, registry_target) as (registry, _), \
             running_service(create_routing, settings_for(common, routing_target), routing_target) as (routing, client):
         await seed_district(registry.state.db, now=datetime.now(UTC))
-        await copy_registry_snapshots(routing.state.runtime, transport=httpx.ASGITransport(app=registry))
+        await copy_registry_snapshots(routing.state.runtime, handlers.apply_snapshot, transport=httpx.ASGITransport(app=registry))
         async with routing.state.db.uow() as uow:
             replica = await store.full_replica(uow)
         street = DEMO_GRID[:9]

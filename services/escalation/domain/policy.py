@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol, cast
+from typing import Protocol
 
 from shared.events.ticket import ClockKind
+from shared.taxonomy import model as taxonomy
 
-Unit = Literal["working_hours", "working_days", "hours"]
-Priority = Literal["urgent", "high", "normal", "low"]
-PRIORITIES: tuple[Priority, ...] = ("urgent", "high", "normal", "low")
+Unit = taxonomy.LimitUnit
+Priority = taxonomy.Priority
+PRIORITIES: tuple[Priority, ...] = taxonomy.PRIORITIES
 CLOCK_KINDS: tuple[ClockKind, ...] = ("sign_off", "handling", "verification")
 WORKING_DAY_HOURS = 7.0
 # How much of the item's own limit a ticket of another priority gets (the item's priority is 1.0).
@@ -27,33 +28,6 @@ class Calendar(Protocol):
     def add_working_time(self, start: datetime, delta: timedelta) -> datetime: ...
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta: ...
-
-
-class LimitLike(Protocol):
-    @property
-    def amount(self) -> float: ...
-
-    @property
-    def unit(self) -> str: ...
-
-
-class ItemLike(Protocol):
-    """The fields of a taxonomy ``Item`` the policies are built from."""
-
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def priority(self) -> str: ...
-
-    @property
-    def sign_off(self) -> LimitLike: ...
-
-    @property
-    def handling(self) -> LimitLike: ...
-
-    @property
-    def verification(self) -> LimitLike: ...
 
 
 class UnknownPolicy(LookupError):
@@ -114,12 +88,12 @@ class PolicyBook:
         return Policy(category, priority, limits)
 
 
-def book_from_items(items: Iterable[ItemLike], *, version: str) -> PolicyBook:
+def book_from_items(items: Iterable[taxonomy.Item], *, version: str) -> PolicyBook:
     """A policy book holding each taxonomy item's own limits at its own priority."""
     policies = {
         item.code: Policy(
             item.code,
-            _priority(item.priority),
+            item.priority,
             {kind: _limit(getattr(item, kind)) for kind in CLOCK_KINDS},
         )
         for item in items
@@ -133,16 +107,8 @@ def ticket_priority(base: Priority, severity: str) -> Priority:
     return min(base, raised, key=PRIORITIES.index)
 
 
-def _limit(limit: LimitLike) -> Limit:
-    if limit.unit not in ("working_hours", "working_days", "hours"):
-        raise ValueError(f"unknown limit unit '{limit.unit}'")
-    return Limit(float(limit.amount), cast(Unit, limit.unit))
-
-
-def _priority(value: str) -> Priority:
-    if value not in PRIORITIES:
-        raise ValueError(f"unknown priority '{value}'")
-    return value
+def _limit(limit: taxonomy.Limit) -> Limit:
+    return Limit(float(limit.amount), limit.unit)  # the taxonomy's loader admits only the units a Limit knows
 
 
 class PolicyVersions:

@@ -9,7 +9,8 @@ from services.routing.domain.catalog import LEVEL_ZH, LEVELS, function_level, le
 from services.routing.domain.explain import Explanation
 from services.routing.domain.place import Place, TicketFacts, locate
 from services.routing.domain.replica import Replica, Unit
-from services.routing.domain.rules import Deadline, ItemLike, RuleVersion, apply_overrides, owner_of
+from services.routing.domain.rules import Deadline, RuleVersion, apply_overrides, owner_of
+from shared.taxonomy.model import Item
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class RoutingContext:
     """Everything a decision reads besides the ticket: the pinned rule version, taxonomy and registry replica."""
 
     version: RuleVersion
-    items: Mapping[str, ItemLike]
+    items: Mapping[str, Item]
     replica: Replica
     deadline: Deadline | None = None
 
@@ -25,7 +26,7 @@ class RoutingContext:
 @dataclass(frozen=True)
 class Plan:
     place: Place
-    item: ItemLike | None
+    item: Item | None
     candidates: tuple[Unit, ...]
     explanation: Explanation
 
@@ -52,7 +53,7 @@ def plan_candidates(ticket: TicketFacts, ctx: RoutingContext) -> Plan:
 class _Walk:
     """One walk up the levels for one ticket: 小事不出村、大事不出镇、矛盾不上交."""
 
-    def __init__(self, ticket: TicketFacts, ctx: RoutingContext, *, place: Place, item: ItemLike | None,
+    def __init__(self, ticket: TicketFacts, ctx: RoutingContext, *, place: Place, item: Item | None,
                  explanation: Explanation) -> None:
         self.ticket, self.ctx, self.place, self.item, self.explanation = ticket, ctx, place, item, explanation
 

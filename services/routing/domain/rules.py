@@ -5,32 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
-
-class LimitLike(Protocol):
-    @property
-    def amount(self) -> float: ...
-    @property
-    def unit(self) -> str: ...
-
-
-class ItemLike(Protocol):
-    """What routing reads of a taxonomy item (``shared.taxonomy.Item``)."""
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def level(self) -> str: ...
-    @property
-    def authority(self) -> Mapping[str, str]: ...
-    @property
-    def sign_off(self) -> LimitLike: ...
-
+from shared.taxonomy.model import Item
 
 # (start, amount, unit) -> deadline: ``shared.workcal.WorkCalendar.add`` fits.
 Deadline = Callable[[datetime, float, str], datetime]
@@ -88,7 +64,7 @@ class RuleVersion:
     fallback_sign_off: tuple[float, str] = (4.0, "working_hours")
     note: str = ""
 
-    def base_authority(self, item_code: str, item: ItemLike | None) -> dict[str, str]:
+    def base_authority(self, item_code: str, item: Item | None) -> dict[str, str]:
         """The version's own entry for the item, else the taxonomy's default ``Item.authority``."""
         if item_code in self.authority:
             return dict(self.authority[item_code])
@@ -119,7 +95,7 @@ def version_in_force(versions: Iterable[RuleVersion], at: datetime) -> RuleVersi
     return max(eligible, key=lambda v: v.effective_from)
 
 
-def standard_overrides(items: Mapping[str, ItemLike]) -> tuple[Override, ...]:
+def standard_overrides(items: Mapping[str, Item]) -> tuple[Override, ...]:
     """Grid-kind overrides a district starts with: sea grids go to the district fisheries unit (maritime items
     to the maritime office), park grids to the street's park office."""
     sea = [Override(authority={"community": None, "street": None, "district": "fisheries"}, grid_kind="sea",
@@ -133,14 +109,14 @@ def standard_overrides(items: Mapping[str, ItemLike]) -> tuple[Override, ...]:
     return (*sea, park)
 
 
-def default_version(district: str, items: Mapping[str, ItemLike], *, effective_from: datetime,
+def default_version(district: str, items: Mapping[str, Item], *, effective_from: datetime,
                     version: str = "default") -> RuleVersion:
     """The taxonomy's own authority with the standard grid-kind overrides: what a new district starts with."""
     return RuleVersion(version=version, district=district, effective_from=effective_from,
                        overrides=standard_overrides(items), note="由分类目录默认权责生成")
 
 
-def owner_of(version: RuleVersion, item_code: str, *, item: ItemLike | None) -> str | None:
+def owner_of(version: RuleVersion, item_code: str, *, item: Item | None) -> str | None:
     """A component's owner (权属单位): the version's entry, else the department the taxonomy names at the district.
 
     An empty entry in the version means the item has no owner.

@@ -7,12 +7,13 @@ from collections.abc import Iterator, Mapping
 from services.routing.domain.catalog import FUNCTION_LEVEL, LEVELS, function_level, is_known_function
 from services.routing.domain.replica import Replica
 from services.routing.domain.rule_data import problem
-from services.routing.domain.rules import ItemLike, RuleVersion, owner_of
+from services.routing.domain.rules import RuleVersion, owner_of
+from shared.taxonomy.model import Item
 
 Problem = dict[str, str]
 
 
-def validate_version(version: RuleVersion, *, items: Mapping[str, ItemLike], replica: Replica) -> list[Problem]:
+def validate_version(version: RuleVersion, *, items: Mapping[str, Item], replica: Replica) -> list[Problem]:
     """Every problem found: unknown codes and functions, unreachable units, items no unit can handle."""
     return [
         *_unknown_items(version, items),
@@ -33,7 +34,7 @@ def _mappings(version: RuleVersion) -> Iterator[tuple[str, str, str | None]]:
             yield f"overrides[{index}].authority.{level}", level, target
 
 
-def _unknown_items(version: RuleVersion, items: Mapping[str, ItemLike]) -> Iterator[Problem]:
+def _unknown_items(version: RuleVersion, items: Mapping[str, Item]) -> Iterator[Problem]:
     for code in [*version.authority, *version.owners]:
         if code not in items:
             yield problem("unknown_item", code, detail=f"item code {code} is not in the taxonomy")
@@ -73,7 +74,7 @@ def _unreachable(version: RuleVersion, replica: Replica) -> Iterator[Problem]:
             yield problem("unreachable_unit", where, detail=f"no unit with function '{function}' exists in the registry")
 
 
-def _uncovered(version: RuleVersion, *, items: Mapping[str, ItemLike], replica: Replica) -> Iterator[Problem]:
+def _uncovered(version: RuleVersion, *, items: Mapping[str, Item], replica: Replica) -> Iterator[Problem]:
     present = replica.functions()
     for code in sorted(set(items) | set(version.authority)):
         functions = set(version.base_authority(code, items.get(code)).values())
