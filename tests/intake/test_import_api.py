@@ -50,3 +50,25 @@ async def test_xlsx_import_reads_the_first_sheet(database, common):
         unsupported = await client.post("/api/v1/imports", content=b"{}",
                                         headers={"X-API-Key": key, "Content-Type": "application/json"})
         assert unsupported.status_code == 415
+
+
+async def test_a_large_import_is_written_in_shared_transactions_in_row_order(database, common):
+    target = database("intake")
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
+        key = await issue_key(app.state.db, scope="330903")
+        good = rows()[0]
+        lines = [HEADER] + [[good[0], f"楼道堆物 第{i}处", good[2], "", good[4]] for i in range(150)]
+        group = app.state.db.group
+        batches, items = group.batches, group.items
+        result = await client.post("/api/v1/imports", content="\n".join(",".join(r) for r in lines).encode(),
+                                   headers={"X-API-Key": key, "Content-Type": "text/csv"})
+        assert result.status_code == 200, result.text
+        ids = result.json()["ticket_ids"]
+        assert len(ids) == len(set(ids)) == 150
+        assert ids == sorted(ids, key=lambda ticket_id: int(ticket_id.rsplit("-", 1)[1]))  # numbered in row order
+        assert (group.items - items, group.batches - batches <= 10) == (150, True)  # not 150 transactions
+        page = await client.get("/api/v1/tickets", params={"channel": "import", "limit": 500},
+                                headers={"X-API-Key": key})
+        assert {item["id"] for item in page.json()["items"]} == set(ids)
+        descriptions = {item["id"]: item["description"] for item in page.json()["items"]}
+        assert [descriptions[i] for i in ids] == [f"楼道堆物 第{i}处" for i in range(150)]
