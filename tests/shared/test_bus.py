@@ -493,3 +493,35 @@ async def test_the_postgres_relay_takes_a_new_connection_when_its_own_is_killed(
         await db.dispose()
         await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await admin.close()
+
+
+def test_the_relay_picks_the_partition_aiokafkas_default_partitioner_picks():
+    """Records sent as batches keep each key on the partition ``producer.send`` would have chosen, so a ticket's
+    events stay in order on one partition whichever way they were sent."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from shared.bus.relay import partition_for
+
+    partitions = list(range(6))
+    keys = [f"330903-20261125-{i:06d}".encode() for i in range(2000)]
+    assert [partition_for(k, partitions) for k in keys] == [DefaultPartitioner()(k, partitions, partitions) for k in keys]
+    assert len({partition_for(k, partitions) for k in keys}) == 6
+
+
+async def test_a_relay_round_larger_than_one_record_batch_arrives_whole_and_in_order(database, common):
+    """Rows of one partition that overflow the producer's batch size go out as several batches, one after the
+    other: every event arrives once, and each key's events in the order they were committed."""
+    db = await open_db(database("bus"), common)
+    big = "占" * 120_000  # ~360 KB of UTF-8: three of them pass the 1 MB batch
+    async with Pipeline(db, common):
+        events = [received(f"330903-20261125-{900 + n % 2:06d}") for n in range(8)]
+        events = [event.model_copy(update={"description": big}) for event in events]
+        ids = await publish(db, *events)
+        await wait_for(lambda: count_is(db, 8), timeout=30)
+    records = await raw_records(common, topics.TICKETS)
+    by_key: dict[bytes, list[str]] = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        by_key.setdefault(record.key, []).append(dict(record.headers)["ce_id"].decode())
+    assert sorted(by_key) == [b"330903-20261125-000900", b"330903-20261125-000901"]
+    assert by_key[b"330903-20261125-000900"] == ids[0::2] and by_key[b"330903-20261125-000901"] == ids[1::2]
+    await db.dispose()
