@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
     runtime = ServiceRuntime(
         settings, metadata=store.IntakeModel.metadata, database_schema=database_schema,
         subscriptions=[Subscription(name="intake", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS),
-                                    prepare=handlers.find_duplicates)],
+                                    prepare=handlers.find_duplicates, may_write=handlers.may_write)],
     )
     app: FastAPI | None = None
 

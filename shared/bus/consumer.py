@@ -48,6 +48,10 @@ class Subscription:
     # envelopes and returns findings by envelope id, which handlers read from ``uow.prepared``. Handlers must still
     # work without them (a message retried alone is handled without this step).
     prepare: Callable[[Database, list[Envelope]], Awaitable[dict[str, Any]]] | None = None
+    # Optional, with ``prepare``: whether handling an envelope may write anything, given the prepare step's findings.
+    # A batch in which none may is acknowledged without a transaction: there is no effect to make idempotent, so
+    # no inbox row is needed either (handling it again finds the same nothing).
+    may_write: Callable[[Envelope, dict[str, Any]], bool] | None = None
     # Every process reads every partition (its own consumer group) starting this many records before each
     # partition's end: for in-memory state each serving replica keeps whole, like the live tail's ring. None: the
     # replicas share one group and split the partitions, resuming from the group's committed offsets.
@@ -352,6 +356,9 @@ class Consumer:
         """Fast path: the whole batch in one transaction, inbox written once."""
         try:
             prepared = await self.sub.prepare(self.db, [env for _, env in wanted]) if self.sub.prepare else {}
+            if self.sub.may_write is not None and not any(self.sub.may_write(env, prepared) for _, env in wanted):
+                self._count([env for _, env in wanted], "ok")
+                return True
             async with self.db.uow() as uow:
                 uow.session.sync_session.autoflush = self.sub.autoflush
                 claimed = await uow.claim([env.id for _, env in wanted], self.sub.name)

@@ -237,7 +237,8 @@ class OutboxRelay:
 
 def partition_for(key: bytes, partitions: Sequence[int]) -> int:
     """The partition aiokafka's default partitioner picks for ``key`` among ``partitions`` (sorted)."""
-    return partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+    index: int = (murmur2(key) & 0x7FFFFFFF) % len(partitions)
+    return partitions[index]
 
 
 async def redrive(db: Database, *, since: datetime) -> int:

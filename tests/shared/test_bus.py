@@ -53,10 +53,10 @@ async def effect_count(db: Database) -> int:
 class Pipeline:
     """Relay and consumer of one test database, started and stopped together."""
 
-    def __init__(self, db: Database, common, *, prefixes=("",), handler=record_effect) -> None:
+    def __init__(self, db: Database, common, *, prefixes=("",), handler=record_effect, **options) -> None:
         self.db, self.common = db, common
         self.sub = Subscription(name="test", topics=[topics.TICKETS], prefixes=prefixes,
-                                handlers={TicketReceived: handler, TicketSigned: handler}, backoff=0.01)
+                                handlers={TicketReceived: handler, TicketSigned: handler}, backoff=0.01, **options)
 
     async def __aenter__(self) -> "Pipeline":
         await ensure_topics(self.common)
@@ -525,3 +525,26 @@ async def test_a_relay_round_larger_than_one_record_batch_arrives_whole_and_in_o
     assert sorted(by_key) == [b"330903-20261125-000900", b"330903-20261125-000901"]
     assert by_key[b"330903-20261125-000900"] == ids[0::2] and by_key[b"330903-20261125-000901"] == ids[1::2]
     await db.dispose()
+
+
+async def test_a_batch_its_prepare_step_finds_nothing_to_write_for_opens_no_transaction(database, common):
+    """``may_write`` declines every envelope of a batch: it is acknowledged without a handler call and without
+    inbox rows; a batch with one envelope that may write is handled in full, its inbox written."""
+    db = await open_db(database("bus"), common)
+
+    async def prepare(db, envelopes):
+        return {env.id: env.data.description == "write" for env in envelopes}
+
+    async with Pipeline(db, common, prepare=prepare, may_write=lambda env, prepared: prepared[env.id]) as pipeline:
+        await publish(db, *[received(f"330903-20261125-{n:06d}") for n in range(700, 705)])
+        await wait_for(lambda: pipeline.consumer.handled == 5)
+        assert await effect_count(db) == 0 and await _inbox_count(db) == 0
+        await publish(db, received("330903-20261125-000705").model_copy(update={"description": "write"}))
+        await wait_for(lambda: count_is(db, 1))
+    assert await _inbox_count(db) == 1
+    await db.dispose()
+
+
+async def _inbox_count(db: Database) -> int:
+    async with db.engine.connect() as connection:
+        return int((await connection.execute(select(func.count()).select_from(db.inbox))).scalar_one())

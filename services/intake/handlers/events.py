@@ -49,29 +49,50 @@ async def find_duplicates(db: Database, envelopes: list[Envelope]) -> dict[str, 
     """The read-only half of duplicate detection for a consumed batch, run outside the writer's turn.
 
     Returns the matches per TicketReceived envelope id; ``on_ticket_received`` writes only when there are some.
+    A received event carries what detection compares (its ticket as accepted), so only tickets accepted without a
+    grid are read back, in case geocoding has found theirs since. Loading every ticket row was most of this step's
+    cost for a batch of one: 1.6 ms of CPU per ticket on PostgreSQL, 1.2 on SQLite.
     """
     received = [env for env in envelopes if isinstance(env.data, TicketReceived)]
     if not received:
         return {}
     async with db.reader() as reader:
-        rows = {row.id: row for row in await store.load_tickets(reader, {env.data.ticket_id for env in received})}
-        return {env.id: await _matches(reader, rows.get(env.data.ticket_id)) for env in received}
+        pending = {env.data.ticket_id for env in received if env.data.geocode_pending}
+        rows = {row.id: row for row in await store.load_tickets(reader, pending)} if pending else {}
+        found = {}
+        for env in received:
+            event = env.data
+            if event.ticket_id in pending:
+                found[env.id] = await _matches(reader, rows.get(event.ticket_id))
+            else:
+                found[env.id] = [] if event.self_resolved else await _matches_of(reader, _report_of(event),
+                                                                                    event.jurisdiction)
+        return found
 
 
 async def _matches(uow: UnitOfWork, row: store.TicketRow | None) -> list[duplicates.Match]:
     if row is None or row.state not in lifecycle.ALLOWED["merge"]:
         return []
+    return await _matches_of(uow, as_report(row), row.jurisdiction)
+
+
+async def _matches_of(uow: UnitOfWork, report: duplicates.Report, jurisdiction: str) -> list[duplicates.Match]:
     box = None
-    if row.grid_code is None:  # known only by its point (or not at all): compare with what lies near it
-        if row.lon is None or row.lat is None:
+    if report.grid_code is None:  # known only by its point (or not at all): compare with what lies near it
+        if report.location is None:
             return []  # nothing to tell it apart from the rest of the district
-        box = duplicates.near_box((row.lon, row.lat))
+        box = duplicates.near_box(report.location)
     candidates = await store.duplicate_candidates(
-        uow, jurisdiction=row.jurisdiction, family=duplicates.family(row.category),
-        since=store.aware(row.created_at) - duplicates.WINDOW, until=store.aware(row.created_at), exclude=row.id,
-        box=box,
+        uow, jurisdiction=jurisdiction, family=duplicates.family(report.category),
+        since=report.received_at - duplicates.WINDOW, until=report.received_at, exclude=report.ticket_id, box=box,
     )
-    return duplicates.decide(as_report(row), [as_report(c) for c in candidates])
+    return duplicates.decide(report, [as_report(c) for c in candidates])
+
+
+def may_write(envelope: Envelope, prepared: dict[str, Any]) -> bool:
+    """Only a received ticket with earlier reports of the same incident is written (merged or suggested); the
+    prepare step (``find_duplicates``) already knows which have none. Every other event may write."""
+    return not isinstance(envelope.data, TicketReceived) or prepared.get(envelope.id) != []
 
 
 async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
@@ -101,6 +122,16 @@ def as_report(row: Any) -> duplicates.Report:
     """A stored ticket (or a candidate row with the same column names) as duplicate detection sees it."""
     return _report(row.id, row.category, row.grid_code, row.created_at, row.address, row.description, row.lon, row.lat,
                    row.channel, row.master_id)
+
+
+def _report_of(event: TicketReceived) -> duplicates.Report:
+    """A ticket as it was accepted, from its TicketReceived (the same fields ``as_report`` reads from its row)."""
+    location = (event.location.lon, event.location.lat) if event.location is not None else None
+    return duplicates.Report(
+        ticket_id=event.ticket_id, category=event.category, grid_code=event.grid_code,
+        received_at=event.occurred_at.astimezone(UTC), text=f"{event.address or ''} {event.description}",
+        location=location, channel=event.channel,
+    )
 
 
 @lru_cache(maxsize=16384)  # the same earlier tickets are candidates of many new ones
