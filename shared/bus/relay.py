@@ -115,7 +115,7 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to ``batch_size`` unsent rows in sequence order; returns how many were sent."""
         outbox = self.db.outbox
-        query = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq).limit(self.batch_size)
+        rows: Sequence[Mapping[Any, Any]]
         if is_postgres(self.db.engine):
             # The rows are locked and marked sent by one statement, and published before the transaction commits:
             # a failed publish rolls the marks back. Row locks (SKIP LOCKED) let several relays share one outbox
@@ -134,6 +134,7 @@ class OutboxRelay:
             # it before the next batch. Published rows are marked sent in the background, and the next batch
             # starts after them (one writer commits rows in sequence order). One relay per SQLite database; a crash
             # between publish and mark re-sends (inboxes drop repeats).
+            query = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq).limit(self.batch_size)
             if self._unmarked:
                 query = query.where(outbox.c.seq > max(self._unmarked))
             async with self.db.engine.connect() as connection:
