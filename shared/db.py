@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry as orm_registry
 from sqlmodel import SQLModel
@@ -91,6 +91,10 @@ def add_bus_tables(metadata: MetaData) -> None:
     )
 
 
+# A pooled PostgreSQL connection that sat unused this long is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
     """Build an engine; SQLite gets WAL and a busy timeout, PostgreSQL an optional search_path."""
     scheme = url.split("://", 1)[0]
@@ -104,10 +108,6 @@ def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> 
     return engine
 
 
-# A pooled PostgreSQL connection that sat unused this long is pinged before it is handed out.
-PING_AFTER_IDLE_SECONDS = 1.0
-
-
 def _ping_after_idle(engine: AsyncEngine, idle: float) -> None:
     """Pessimistic disconnect handling for connections that sat idle, instead of SQLAlchemy's ``pool_pre_ping``.
 
@@ -118,8 +118,6 @@ def _ping_after_idle(engine: AsyncEngine, idle: float) -> None:
     next statement instead: SQLAlchemy then recycles every connection of the pool older than that failure, and the
     callers' retry paths (group commit retries each item alone, consumers retry once the database answers, the
     relay reconnects) run on fresh ones."""
-    from sqlalchemy.exc import DisconnectionError
-
     pool = engine.sync_engine.pool
 
     @sa_event.listens_for(pool, "checkin")

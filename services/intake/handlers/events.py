@@ -125,13 +125,10 @@ def as_report(row: Any) -> duplicates.Report:
 
 
 def _report_of(event: TicketReceived) -> duplicates.Report:
-    """A ticket as it was accepted, from its TicketReceived (the same fields ``as_report`` reads from its row)."""
-    location = (event.location.lon, event.location.lat) if event.location is not None else None
-    return duplicates.Report(
-        ticket_id=event.ticket_id, category=event.category, grid_code=event.grid_code,
-        received_at=event.occurred_at.astimezone(UTC), text=f"{event.address or ''} {event.description}",
-        location=location, channel=event.channel,
-    )
+    """A ticket as it was accepted, from its TicketReceived (the fields ``as_report`` reads from its row)."""
+    lon, lat = (event.location.lon, event.location.lat) if event.location is not None else (None, None)
+    return _report(event.ticket_id, event.category, event.grid_code, event.occurred_at, event.address,
+                   event.description, lon, lat, event.channel, None)
 
 
 @lru_cache(maxsize=16384)  # the same earlier tickets are candidates of many new ones
