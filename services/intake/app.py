@@ -50,7 +50,10 @@ def _service_token(settings: Settings) -> str:
     return issue_token(principal, secret_key=common.secret_key, now=datetime.now(UTC), ttl=timedelta(minutes=10))
 
 
-async def _geocode(db: Database, settings: Settings, *, interval: float = 0.5) -> None:
+FAILING_ROUND_MAX_DELAY = 5.0  # seconds between geocoding tries while the registry does not answer
+
+
+async def _geocode(db: Database, settings: Settings, *, interval: float = 0.1, batch: int = 200) -> None:
     """Locate tickets accepted without a grid, in batches, through the registry's geocoder."""
     async with httpx.AsyncClient(base_url=settings.registry_url, timeout=10.0) as client:
         async def locate(points: list[dict[str, float]]) -> list[dict[str, Any]]:
@@ -60,14 +63,21 @@ async def _geocode(db: Database, settings: Settings, *, interval: float = 0.5) -
             results: list[dict[str, Any]] = response.json()["results"]
             return results
 
+        failing = 0.0
         while True:
             try:
-                await geocoding.locate_pending(db, locate, now=datetime.now(UTC))
+                located = await geocoding.locate_pending(db, locate, now=datetime.now(UTC), batch=batch)
             except Exception as error:  # registry down: tickets stay geocode_pending until the next round
                 if _cancelling():
                     raise asyncio.CancelledError() from None
-                log.warning("geocoding round failed: %s", error)
-            await asyncio.sleep(interval)
+                failing = min(max(2 * failing, 0.5), FAILING_ROUND_MAX_DELAY)
+                log.warning("geocoding round failed (next try in %.1f s): %s", failing, error)
+                await asyncio.sleep(failing)
+                continue
+            failing = 0.0
+            # Short rounds keep each write transaction small (SQLite has one writer); a full batch means a backlog,
+            # so the next round starts at once and geocoding keeps up with intake at full load.
+            await asyncio.sleep(0 if located == batch else interval)
 
 
 def _cancelling() -> bool:

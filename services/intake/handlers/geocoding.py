@@ -30,16 +30,17 @@ async def locate_pending(db: Database, locate: Locate, *, now: datetime, batch: 
         return 0
     results = await locate([{"lon": lon, "lat": lat} for _, lon, lat in pending])
     async with db.uow() as uow:
+        # The batch's rows in one query (one per ticket held SQLite's write lock ~50 ms for a round of 100).
+        rows = {row.id: row for row in await store.load_tickets(uow, {ticket_id for ticket_id, _, _ in pending})}
         for (ticket_id, _, _), result in zip(pending, results, strict=True):
-            await _apply(uow, ticket_id, result, now=now)
+            row = rows.get(ticket_id)
+            if row is not None and row.geocode_pending:  # another writer may have finished it since the read
+                await _apply(uow, row, result, now=now)
         await uow.commit()
     return len(pending)
 
 
-async def _apply(uow: Any, ticket_id: str, result: dict[str, Any], *, now: datetime) -> None:
-    row = await store.get_ticket(uow, ticket_id)
-    if row is None or not row.geocode_pending:
-        return
+async def _apply(uow: Any, row: store.TicketRow, result: dict[str, Any], *, now: datetime) -> None:
     inside, grid = bool(result.get("inside")), result.get("grid_code")
     row.geocode_pending = False
     if inside and grid:
