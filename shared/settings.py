@@ -70,6 +70,8 @@ class ServiceSettings(BaseSettings):
     registry_url: str = "http://127.0.0.1:8004"
     relay_in_process: bool = Field(default=True, description="run the outbox relay inside the API process")
     consumers_enabled: bool = True
+    linger_ms: int = Field(default=0, ge=0, le=1000,
+                           description="how long ticket events may wait to join a larger consumed batch")
     common: CommonSettings = Field(default_factory=CommonSettings)
 
     @field_validator("database_url")

@@ -21,7 +21,8 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
     runtime = ServiceRuntime(
         settings, metadata=store.Base.metadata, database_schema=database_schema,
         subscriptions=[
-            Subscription(name="analytics", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS)),
+            Subscription(name="analytics", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS),
+                         linger_ms=settings.linger_ms),
             Subscription(name="analytics-registry", topics=[topics.REGISTRY],
                          handlers=dict(handlers.REGISTRY_SUBSCRIPTIONS)),
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,3 +14,5 @@ class Settings(ServiceSettings):
     name: str = "analytics"
     port: int = 8005
     database_url: str = "sqlite+aiosqlite:///var/analytics.db"
+    linger_ms: int = Field(default=50, ge=0, le=1000,  # on no latency path: larger batches, less CPU per event
+                           description="how long ticket events may wait to join a larger consumed batch")

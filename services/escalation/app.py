@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
     runtime = ServiceRuntime(
         settings, metadata=store.Base.metadata, database_schema=database_schema, replicate_credentials=True,
         subscriptions=[Subscription(name="escalation", topics=[topics.TICKETS],
-                                    handlers=handlers.subscriptions(periods=periods))],
+                                    handlers=handlers.subscriptions(periods=periods), linger_ms=settings.linger_ms)],
     )
 
     async def start_scheduler(running: ServiceRuntime) -> None:

@@ -18,3 +18,5 @@ class Settings(ServiceSettings):
     scheduler_in_process: bool = Field(default=True, description="fire timers inside the API process")
     scheduler_interval: float = Field(default=0.2, gt=0, le=60, description="seconds between idle timer scans")
     scheduler_batch: int = Field(default=500, ge=1, le=10_000, description="timers claimed per transaction")
+    linger_ms: int = Field(default=50, ge=0, le=1000,  # on no latency path: larger batches, less CPU per event
+                           description="how long ticket events may wait to join a larger consumed batch")

@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
     runtime = ServiceRuntime(
         settings, metadata=store.IntakeModel.metadata, database_schema=database_schema,
         subscriptions=[Subscription(name="intake", topics=[topics.TICKETS], handlers=dict(handlers.SUBSCRIPTIONS),
-                                    prepare=handlers.find_duplicates, may_write=handlers.may_write)],
+                                    prepare=handlers.find_duplicates, may_write=handlers.may_write,
+                                    linger_ms=settings.linger_ms)],
     )
     app: FastAPI | None = None
 

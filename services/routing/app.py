@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
         settings, metadata=store.Base.metadata, database_schema=database_schema,
         subscriptions=[
             Subscription(name="routing", topics=[topics.TICKETS], handlers=dict(handlers.TICKET_SUBSCRIPTIONS),
-                         prefixes=(district,), autoflush=False),
+                         prefixes=(district,), autoflush=False, linger_ms=settings.linger_ms),
             Subscription(name="routing-replica", topics=[topics.REGISTRY],
                          handlers=dict(handlers.REGISTRY_SUBSCRIPTIONS), prefixes=(district,)),
         ],

@@ -548,3 +548,26 @@ async def test_a_batch_its_prepare_step_finds_nothing_to_write_for_opens_no_tran
 async def _inbox_count(db: Database) -> int:
     async with db.engine.connect() as connection:
         return int((await connection.execute(select(func.count()).select_from(db.inbox))).scalar_one())
+
+
+async def test_a_lingering_consumer_gathers_events_arriving_apart_into_few_batches(database, common):
+    """``linger_ms``: after a batch smaller than ``batch_size`` the consumer waits before its next poll, so events
+    that arrive 10 ms apart are handled together (each round's transaction and offset commit shared)."""
+    import asyncio
+
+    db = await open_db(database("bus"), common)
+    async with Pipeline(db, common, linger_ms=400) as pipeline:
+        batches = []
+        handle_batch = pipeline.consumer.handle_batch
+
+        async def counting(batch):
+            batches.append(sum(len(records) for records in batch.values()))
+            await handle_batch(batch)
+
+        pipeline.consumer.handle_batch = counting
+        for n in range(12):
+            await publish(db, received(f"330903-20261125-{n + 800:06d}"))
+            await asyncio.sleep(0.01)
+        await wait_for(lambda: count_is(db, 12))
+    assert sum(batches) == 12 and len(batches) <= 3, batches  # without lingering: 5 or more
+    await db.dispose()
