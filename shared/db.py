@@ -22,6 +22,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry as orm_registry
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import SQLModel
 
 from shared import telemetry
@@ -267,17 +268,19 @@ class Database:
 
     async def retrying(self, work: Callable[["UnitOfWork"], Awaitable[T]], *, attempts: int = 3) -> T:
         """Run ``work`` in a unit of work (it commits), again when PostgreSQL rolled it back as a deadlock's victim
-        or a serialization failure: a command that touches many rows (every running clock of a district) meets
-        the consumers updating the same rows in another order."""
+        or a serialization failure (a command that touches many rows, such as every running clock of a district,
+        meets the consumers updating the same rows in another order), or when a versioned row it updates was
+        changed by another transaction since it read it (StaleDataError: the next attempt reads it again)."""
         for attempt in range(1, attempts + 1):
             try:
                 async with self.uow() as uow:
                     return await work(uow)
-            except DBAPIError as error:
-                if attempt == attempts or not rolled_back_by_postgres(error):
+            except (DBAPIError, StaleDataError) as error:
+                if attempt == attempts or (isinstance(error, DBAPIError) and not rolled_back_by_postgres(error)):
                     raise
-                log.warning("transaction of %s rolled back by PostgreSQL (%s); running it again (attempt %d of %d)",
-                            self.service, getattr(error.orig, "sqlstate", None), attempt + 1, attempts)
+                reason = getattr(error.orig, "sqlstate", None) if isinstance(error, DBAPIError) else "stale row"
+                log.warning("transaction of %s rolled back (%s); running it again (attempt %d of %d)",
+                            self.service, reason, attempt + 1, attempts)
                 await asyncio.sleep(0.05 * attempt)
         raise AssertionError("unreachable")
 

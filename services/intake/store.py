@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import JSON, Column, DateTime, Index, bindparam, func, select, update
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, bindparam, func, select, text, update
 from sqlmodel import Field
 
 from services.intake.domain import duplicates
@@ -14,6 +14,11 @@ from shared.db import UnitOfWork, new_base
 
 IntakeModel = new_base()
 _TZ = DateTime(timezone=True)  # always written in UTC (SQLite keeps the wall time it is given)
+# A ticket row's version: every ORM update checks it (``UPDATE … WHERE id = ? AND version = ?``) and raises
+# StaleDataError when another transaction changed the row since it was read. On PostgreSQL the API, the consumer
+# and geocoding can otherwise overwrite each other's changes (a merge erased a concurrent "located" timeline entry);
+# SQLite's single writer reads inside its write lock, so it never conflicts there.
+_VERSION = Column("version", Integer, nullable=False, server_default=text("1"))
 
 
 class TicketRow(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]
@@ -56,7 +61,10 @@ class TicketRow(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-
     community: str | None = Field(default=None, max_length=12)
     family: str | None = Field(default=None, max_length=20)
 
+    version: int = Field(default=1, sa_column=_VERSION)
+
     __table_args__ = (Index("ix_tickets_neighbourhood", "community", "family", "created_at"),)
+    __mapper_args__ = {"version_id_col": _VERSION}
 
 
 class TicketSequence(IntakeModel, table=True):  # type: ignore[call-arg, misc, valid-type]

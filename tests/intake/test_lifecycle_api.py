@@ -138,3 +138,51 @@ async def test_grid_worker_fix_on_the_spot_is_closed_at_once_and_keeps_photos(da
         outside = await client.post("/api/v1/grid-reports", json={**body, "grid_code": "330903002001001"},
                                      headers={"X-API-Key": worker})
         assert outside.status_code == 403
+
+
+async def test_a_command_meeting_a_concurrent_change_runs_again_and_keeps_both(database, common, monkeypatch):
+    """Ticket rows are versioned: every update checks that nobody changed the row since it was read. A command
+    whose ticket another transaction changed meanwhile (here: escalation's supervision, landing between the
+    command's read and its write) runs again on the fresh row, so neither change is lost. SQLite's single writer
+    cannot interleave two transactions; there the test checks that each update moves the version on."""
+    from sqlalchemy import select
+
+    from services.intake import handlers, store
+    from services.intake.handlers.tickets import record
+
+    target = database("intake")
+    async with running_intake(create_app, settings(common, target), target) as (app, client):
+        key = await issue_key(app.state.db, scope="330903")
+        ticket = await _created(client, key)
+        await publish_as(app, "routing", routed(ticket["id"]), key=ticket["id"])
+        await wait_for(lambda: _state_is(client, key, ticket["id"], "routed"))
+        db, act, calls = app.state.db, handlers.act, []
+
+        async def version() -> int:
+            async with db.reader() as uow:
+                return int(await uow.session.scalar(select(store.TicketRow.version).where(
+                    store.TicketRow.id == ticket["id"])))
+
+        async def act_meeting_a_supervision(uow, ticket_id, command, **kwargs):
+            calls.append(command)
+            if len(calls) == 1 and target.backend == "postgres":
+                async with db.uow() as other:  # another connection: commits between our read and our write
+                    row = await store.get_ticket(other, ticket_id)
+                    supervised = TicketSupervised(ticket_id=ticket_id, occurred_at=datetime.now(UTC),
+                                                  jurisdiction=row.jurisdiction, clock="sign_off", unit_code=UNIT,
+                                                  supervisor_level="street", reason="超时未签收")
+                    await record(other, row, [supervised], now=datetime.now(UTC), publish=False)
+                    await other.commit()
+            return await act(uow, ticket_id, command, **kwargs)
+
+        before = await version()
+        monkeypatch.setattr(handlers, "act", act_meeting_a_supervision)
+        response = await client.post(f"/api/v1/tickets/{ticket['id']}/actions/sign", headers={"X-API-Key": key})
+        after = await version()
+    assert response.status_code == 200, response.text
+    types = [entry["type"] for entry in response.json()["timeline"]]
+    if target.backend == "postgres":
+        assert len(calls) == 2 and types == ["received", "routed", "supervised", "signed"]
+        assert after == before + 2
+    else:
+        assert len(calls) == 1 and types == ["received", "routed", "signed"] and after == before + 1

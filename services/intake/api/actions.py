@@ -13,6 +13,7 @@ from services.intake.api.tickets import TicketRead, ticket_read
 from services.intake.deps import CallerDep, DatabaseDep
 from services.intake.domain.commands import COMMANDS
 from services.intake.domain.lifecycle import ALLOWED, IllegalTransition
+from shared.db import UnitOfWork
 from shared.problems import Invalid, NotFound, register_domain_error
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
@@ -36,17 +37,20 @@ async def act_on_ticket(ticket_id: str, action: str, caller: CallerDep, db: Data
     """Run one lifecycle command; 409 names the states that allow it."""
     caller.require_role(*ACTING_ROLES)
     command = _command(action, body or {})
-    async with db.uow() as uow:
+
+    async def run(uow: UnitOfWork) -> store.TicketRow:
         row = await store.get_ticket(uow, ticket_id)
         if row is None or not caller.can_see(row.jurisdiction):
             raise NotFound(f"ticket '{ticket_id}' not found")
         try:
-            row = await handlers.act(uow, ticket_id, command, actor=caller.key_id, now=datetime.now(UTC))
+            return await handlers.act(uow, ticket_id, command, actor=caller.key_id, now=datetime.now(UTC))
         except handlers.UnknownTicket as error:
             raise NotFound(str(error)) from None
         except ValueError as error:
             raise Invalid(str(error)) from None
-    return ticket_read(row)
+
+    # Run again, on fresh rows, when a consumer or geocoding changed the ticket in between (or a deadlock).
+    return ticket_read(await db.retrying(run))
 
 
 @router.get("/lifecycle")

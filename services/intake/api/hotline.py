@@ -18,6 +18,7 @@ from services.intake.handlers import act, callbacks
 from services.intake.handlers import hotline as orders
 from services.intake.settings import Settings
 from shared import pii
+from shared.db import UnitOfWork
 from shared.events.ticket import Point
 from shared.problems import Invalid, NotFound, register_domain_error
 from shared.taxonomy import hotline_mapping, load_taxonomy
@@ -144,9 +145,13 @@ async def return_visit(order_no: str, push: PushDep, db: DatabaseDep, settings: 
     """Record the satisfaction return visit (回访); 不满意 reopens the ticket (重办)."""
     row = await _order_row(push, db, settings, order_no)
     visit = _parse(VisitIn, push.body)
-    async with db.uow() as uow:
-        row = await act(uow, row.master_id or row.id, Evaluate(rating=visit.satisfaction),
-                        actor=f"hotline:{order_no}", now=datetime.now(UTC))
+    ticket_id = row.master_id or row.id
+
+    async def evaluate(uow: UnitOfWork) -> store.TicketRow:
+        return await act(uow, ticket_id, Evaluate(rating=visit.satisfaction), actor=f"hotline:{order_no}",
+                         now=datetime.now(UTC))
+
+    row = await db.retrying(evaluate)  # again on fresh rows if the ticket changed meanwhile
     return {"order_no": order_no, "ticket_id": row.id, "state": row.state, "satisfaction": visit.satisfaction}
 
 
