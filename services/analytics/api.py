@@ -41,6 +41,15 @@ async def jurisdictions(caller: CallerDep, db: DatabaseDep) -> dict[str, Any]:
         return {"items": await queries.jurisdictions(uow, scope=caller.scope)}
 
 
+MAX_RANGE_DAYS = 3 * 366  # a range is summed over whole-period buckets: a century would be thousands of them
+
+
+def _checked_range(since: date, until: date) -> date:
+    if since > until or (until - since).days > MAX_RANGE_DAYS:
+        raise Invalid("since must not be after until, and the range must be at most three years")
+    return since
+
+
 @router.get("/metrics/summary")
 async def metrics_summary(
     caller: CallerDep, db: DatabaseDep, jurisdiction: Code = None, since: date | None = None,
@@ -49,9 +58,7 @@ async def metrics_summary(
     """Measures of the tickets received in a date range under a jurisdiction prefix (default: this month)."""
     prefix = caller.narrow(jurisdiction)
     until = until or _today()
-    since = since or until.replace(day=1)
-    if since > until or (until - since).days > 3 * 366:
-        raise Invalid("since must not be after until, and the range must be at most three years")
+    since = _checked_range(since or until.replace(day=1), until)
     async with db.uow() as uow:
         return await queries.summary(uow, prefix=prefix, since=since, until=until, period=period, by=by)
 
@@ -114,7 +121,7 @@ async def heatmap(caller: CallerDep, db: DatabaseDep, jurisdiction: Code = None,
     """Grid polygons under the jurisdiction with their ticket counts (GeoJSON), for the heatmap."""
     prefix = caller.narrow(jurisdiction)
     until = until or _today()
-    since = since or until - timedelta(days=29)
+    since = _checked_range(since or until - timedelta(days=29), until)
     async with db.uow() as uow:
         return await queries.heatmap(uow, prefix=prefix, since=since, until=until)
 

@@ -90,8 +90,13 @@ async def test_status_callbacks_are_signed_retried_and_logged_in_order(database,
                                         json={"reason": "重复反映"}, headers={"X-API-Key": admin})
             assert refused.status_code == 200
             await wait_for(lambda: len(receiver.requests) == 2, timeout=10)
-            log = (await client.get(f"/hotline/v1/callbacks?ticket_id={ticket_id}",
-                                    headers={"X-API-Key": admin})).json()["items"]
+
+            async def delivered_log():  # the deliverer marks an entry after the receiver answered
+                items = (await client.get(f"/hotline/v1/callbacks?ticket_id={ticket_id}",
+                                          headers={"X-API-Key": admin})).json()["items"]
+                return items if len(items) == 2 and all(e["status"] == "delivered" for e in items) else None
+
+            log = await wait_for(delivered_log, timeout=10)
     payloads = [json.loads(body) for _, body in receiver.requests]
     assert [(p["kind"], p["sequence"]) for p in payloads] == [("receipt", 1), ("status", 2)]
     assert payloads[1]["reason"] == "重复反映"
