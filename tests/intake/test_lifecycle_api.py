@@ -17,6 +17,13 @@ async def _created(client, key) -> dict:
     return response.json()
 
 
+async def _routed(app, client, key) -> dict:
+    """A new ticket, routed by routing's event, as intake shows it."""
+    ticket = await _created(client, key)
+    await publish_as(app, "routing", routed(ticket["id"]), key=ticket["id"])
+    return await wait_for(lambda: _state_is(client, key, ticket["id"], "routed"))
+
+
 async def _state_is(client, key, ticket_id, state):
     ticket = (await client.get(f"/api/v1/tickets/{ticket_id}", headers={"X-API-Key": key})).json()
     return ticket if ticket["state"] == state else None
@@ -94,9 +101,7 @@ async def test_supervision_from_escalation_lands_in_the_timeline_once(database, 
     target = database("intake")
     async with running_intake(create_app, settings(common, target), target) as (app, client):
         key = await issue_key(app.state.db, scope="330903")
-        ticket = await _created(client, key)
-        await publish_as(app, "routing", routed(ticket["id"]), key=ticket["id"])
-        await wait_for(lambda: _state_is(client, key, ticket["id"], "routed"))
+        ticket = await _routed(app, client, key)
         supervised = TicketSupervised(ticket_id=ticket["id"], occurred_at=datetime.now(UTC),
                                       jurisdiction="330903001001001", clock="sign_off", unit_code=UNIT,
                                       supervisor_level="street", reason="超时未签收")
@@ -153,9 +158,7 @@ async def test_a_command_meeting_a_concurrent_change_runs_again_and_keeps_both(d
     target = database("intake")
     async with running_intake(create_app, settings(common, target), target) as (app, client):
         key = await issue_key(app.state.db, scope="330903")
-        ticket = await _created(client, key)
-        await publish_as(app, "routing", routed(ticket["id"]), key=ticket["id"])
-        await wait_for(lambda: _state_is(client, key, ticket["id"], "routed"))
+        ticket = await _routed(app, client, key)
         db, act, calls = app.state.db, handlers.act, []
 
         async def version() -> int:
