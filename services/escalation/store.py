@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, and_, delete, func, select, tuple_, update
+from functools import cache
+
+from sqlalchemy import JSON, BigInteger, Column, Index, and_, bindparam, delete, func, select, tuple_, update
 from sqlmodel import Field
 
 from services.escalation.domain.clock import Clock, ClockEntry
@@ -146,43 +148,64 @@ async def save_track(uow: UnitOfWork, track: Track, *, changed: list[Clock], sto
     ``stored`` is the track as the database holds it (None: no track yet): rows absent from it are inserted without
     looking for them first, and an unchanged track row is not written. Core statements, not the ORM: this runs for
     every consumed ticket event, and a unit-of-work flush per event was the consumer's largest cost."""
-    tracks_table, clocks_table = TrackRow.__table__, ClockRow.__table__
+    statements = _statements()
     fields = {name: getattr(track, name) for name in TRACK_FIELDS}
     if stored is None:
-        await uow.session.execute(tracks_table.insert().values(
-            ticket_id=track.ticket_id, policy_version=track.policy_version, **fields))
+        await uow.session.execute(statements["insert_track"],
+                                  {"ticket_id": track.ticket_id, "policy_version": track.policy_version, **fields})
     elif any(getattr(stored, name) != value for name, value in fields.items()):
-        await uow.session.execute(update(tracks_table).where(tracks_table.c.ticket_id == track.ticket_id)
-                                  .values(**fields))
+        await uow.session.execute(statements["update_track"], {"b_ticket_id": track.ticket_id, **fields})
     stored_seqs = {clock.seq for clock in stored.clocks} if stored is not None else set()
     created = [clock for clock in changed if clock.seq not in stored_seqs]
     if created:
-        await uow.session.execute(clocks_table.insert(), [_clock_values(clock) for clock in created])
-    for clock in changed:
-        if clock.seq in stored_seqs:
-            await uow.session.execute(update(clocks_table).where(
-                clocks_table.c.ticket_id == clock.ticket_id, clocks_table.c.seq == clock.seq,
-            ).values(_clock_values(clock)))
+        await uow.session.execute(statements["insert_clock"], [_clock_values(clock) for clock in created])
+    updated = [{"b_ticket_id": clock.ticket_id, "b_seq": clock.seq, **_clock_values(clock)}
+               for clock in changed if clock.seq in stored_seqs]
+    if updated:
+        await uow.session.execute(statements["update_clock"], updated)
     return {clock.seq for clock in created}
+
+
+@cache
+def _statements() -> dict[str, Any]:
+    """The statements run for every consumed event, built once with bound parameters: building one with the
+    event's values each time (``.values(...)``, ``.where(col == value)``) and its cache key cost more than running
+    it (py-spy: ~25 % of the escalation consumer)."""
+    tracks, clocks, timers, complaints = TrackRow.__table__, ClockRow.__table__, TimerRow.__table__, ComplaintRow.__table__
+    return {
+        "insert_track": tracks.insert(),
+        "update_track": update(tracks).where(tracks.c.ticket_id == bindparam("b_ticket_id")),
+        "insert_clock": clocks.insert(),
+        "update_clock": update(clocks).where(clocks.c.ticket_id == bindparam("b_ticket_id"),
+                                             clocks.c.seq == bindparam("b_seq")),
+        "done_steps": select(timers.c.step).where(timers.c.ticket_id == bindparam("b_ticket_id"),
+                                                  timers.c.clock_seq == bindparam("b_seq"), timers.c.status != "pending"),
+        "delete_pending": delete(timers).where(timers.c.ticket_id == bindparam("b_ticket_id"),
+                                               timers.c.clock_seq == bindparam("b_seq"), timers.c.status == "pending"),
+        "insert_timer": timers.insert(),
+        "complaint_of": select(complaints.c.ticket_id).where(complaints.c.ticket_id == bindparam("b_ticket_id")),
+        "insert_complaint": complaints.insert(),
+        "count_similar": select(func.count()).select_from(complaints).where(
+            complaints.c.place == bindparam("b_place"), complaints.c.category == bindparam("b_category"),
+            complaints.c.ticket_id != bindparam("b_ticket_id"), complaints.c.at >= bindparam("b_since"),
+            complaints.c.at <= bindparam("b_until")),
+    }
 
 
 async def replace_timers(uow: UnitOfWork, clock: Clock, *, planned: list[Timer], new_clock: bool = False) -> None:
     """Make the clock's pending timers exactly ``planned``; fired or skipped steps are never re-armed.
 
     ``new_clock``: the clock was stored for the first time in this transaction, so it has no timers yet."""
-    table = TimerRow.__table__
+    statements = _statements()
     done: set[str] = set()
     if not new_clock:
-        done = set((await uow.session.execute(
-            select(table.c.step).where(table.c.ticket_id == clock.ticket_id, table.c.clock_seq == clock.seq,
-                                       table.c.status != "pending")
-        )).scalars())
-        await uow.session.execute(delete(table).where(
-            table.c.ticket_id == clock.ticket_id, table.c.clock_seq == clock.seq, table.c.status == "pending"))
+        key = {"b_ticket_id": clock.ticket_id, "b_seq": clock.seq}
+        done = set((await uow.session.execute(statements["done_steps"], key)).scalars())
+        await uow.session.execute(statements["delete_pending"], key)
     rows = [{"ticket_id": t.ticket_id, "clock_seq": t.clock_seq, "step": t.step, "clock": t.clock,
              "fire_at": utc(t.fire_at), "status": "pending"} for t in planned if t.step not in done]
     if rows:
-        await uow.session.execute(table.insert(), rows)
+        await uow.session.execute(statements["insert_timer"], rows)
 
 
 async def claim_due_timers(uow: UnitOfWork, *, now: datetime, limit: int, claim: str) -> list[Timer]:
@@ -253,21 +276,18 @@ async def running_ticket_ids(uow: UnitOfWork, *, prefix: str) -> list[str]:
 async def record_complaint(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime,
                            new_ticket: bool = False) -> None:
     """Remember a complaint about ``place`` (``new_ticket``: the ticket has no track, so no complaint either)."""
-    table = ComplaintRow.__table__
-    if new_ticket or (await uow.session.execute(
-            select(table.c.ticket_id).where(table.c.ticket_id == ticket_id))).first() is None:
-        await uow.session.execute(table.insert().values(ticket_id=ticket_id, place=place, category=category,
-                                                        at=utc(at)))
+    statements = _statements()
+    if new_ticket or (await uow.session.execute(statements["complaint_of"], {"b_ticket_id": ticket_id})).first() is None:
+        await uow.session.execute(statements["insert_complaint"],
+                                  {"ticket_id": ticket_id, "place": place, "category": category, "at": utc(at)})
 
 
 async def count_similar(uow: UnitOfWork, *, ticket_id: str, place: str, category: str, at: datetime,
                         window: timedelta) -> int:
     """Complaints about the same place and category within ``window`` before ``at``, this ticket included."""
-    table = ComplaintRow.__table__
-    others = (await uow.session.execute(select(func.count()).select_from(table).where(
-        table.c.place == place, table.c.category == category, table.c.ticket_id != ticket_id,
-        table.c.at >= utc(at - window), table.c.at <= utc(at),
-    ))).scalar_one()
+    others = (await uow.session.execute(_statements()["count_similar"], {
+        "b_place": place, "b_category": category, "b_ticket_id": ticket_id, "b_since": utc(at - window),
+        "b_until": utc(at)})).scalar_one()
     return int(others) + 1
 
 
