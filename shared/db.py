@@ -174,6 +174,21 @@ def rolled_back_by_postgres(error: DBAPIError) -> bool:
     return getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
+# SQLSTATE classes of a database that is not there right now: connection exceptions (08), and PostgreSQL shutting
+# down or starting up (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
+UNAVAILABLE_STATE_PREFIXES = ("08", "57P")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database could not be reached (refused, dropped, restarting), as opposed to a statement failing.
+    asyncpg raises a refused connect unwrapped (ConnectionRefusedError); the rest arrive as DBAPIError."""
+    if isinstance(error, DBAPIError):
+        state = str(getattr(error.orig, "sqlstate", None) or "")
+        return (error.connection_invalidated or state.startswith(UNAVAILABLE_STATE_PREFIXES)
+                or isinstance(error.orig, ConnectionError))
+    return isinstance(error, ConnectionError)
+
+
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 

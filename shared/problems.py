@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.db import database_unavailable
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://gridgov.org/problems/"
@@ -58,19 +60,7 @@ class Invalid(Problem):
 _DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {}
 # PostgreSQL refuses text it cannot store (a NUL character): the request's fault, not the server's.
 UNSTORABLE_TEXT_STATES = ("22021", "22P05")
-# SQLSTATE classes of a database that is not there right now: connection exceptions (08), and PostgreSQL shutting
-# down or starting up (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
-UNAVAILABLE_STATE_PREFIXES = ("08", "57P")
-RETRY_AFTER_SECONDS = "2"
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """The database could not be reached (refused, dropped, restarting), as opposed to a statement failing."""
-    if isinstance(error, DBAPIError):
-        state = str(getattr(error.orig, "sqlstate", None) or "")
-        return (error.connection_invalidated or state.startswith(UNAVAILABLE_STATE_PREFIXES)
-                or isinstance(error.orig, ConnectionError))
-    return isinstance(error, ConnectionError)
+RETRY_AFTER_SECONDS = "2"  # what a 503 asks clients to wait while the database is unavailable
 
 
 def register_domain_error(error: type[Exception], *, status: int, kind: str) -> None:
@@ -142,6 +132,6 @@ def install(app: FastAPI) -> None:
 
     def _unavailable(request: Request, error: BaseException) -> JSONResponse:
         log.warning("database unavailable on %s: %s", request.url.path, error)
-        return problem_response(503, "the database is unavailable for a moment; retry shortly (with the same Idempotency-Key, if the request had one)",
-                                kind="database-unavailable", instance=request.url.path,
+        detail = "the database is unavailable for a moment; retry shortly (with the same Idempotency-Key, if any)"
+        return problem_response(503, detail, kind="database-unavailable", instance=request.url.path,
                                 headers={"Retry-After": RETRY_AFTER_SECONDS})

@@ -57,12 +57,10 @@ class OutboxRelay:
         # UPDATE built per round cost a relay round of one event 2.5 ms of CPU, the UPDATE alone ~40 % of it).
         unsent = (select(db.outbox.c.seq).where(db.outbox.c.sent_at.is_(None)).order_by(db.outbox.c.seq)
                   .limit(batch_size).with_for_update(skip_locked=True))
+        # What a record needs, nothing more: reading the timestamps back cost SQLite a date parse per row.
+        self._columns = [db.outbox.c[name] for name in ("seq", "topic", "key", "headers", "payload")]
         self._claim = (update(db.outbox).where(db.outbox.c.seq.in_(unsent.scalar_subquery()))
-                       .values(sent_at=func.now()).returning(*self._published_columns()))
-
-    def _published_columns(self) -> list[Any]:
-        """What a record needs, nothing more: reading the timestamps back cost SQLite a date parse per row."""
-        return [self.db.outbox.c[name] for name in ("seq", "topic", "key", "headers", "payload")]
+                       .values(sent_at=func.now()).returning(*self._columns))
 
     async def run(self) -> None:
         """Publish forever; wake on an in-process commit or poll every ``idle_interval``."""
@@ -143,7 +141,7 @@ class OutboxRelay:
             # it before the next batch. Published rows are marked sent in the background, and the next batch
             # starts after them (one writer commits rows in sequence order). One relay per SQLite database; a crash
             # between publish and mark re-sends (inboxes drop repeats).
-            query = (select(*self._published_columns()).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq)
+            query = (select(*self._columns).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq)
                      .limit(self.batch_size))
             if self._unmarked:
                 query = query.where(outbox.c.seq > max(self._unmarked))
