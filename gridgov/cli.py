@@ -69,8 +69,8 @@ def relay(service: str) -> None:
     settings = _settings(service)
     metadata = metadata_for(service)
     common = settings.common
-    telemetry.configure(f"{service}-relay", exporter=common.otel_exporter, level=common.log_level,
-                        json_logs=common.log_json)
+    telemetry.configure(f"{service}-relay", exporter=common.otel_exporter, endpoint=common.otel_endpoint,
+                        level=common.log_level, json_logs=common.log_json)
 
     async def _run() -> None:
         runtime = ServiceRuntime(settings, metadata=metadata, replicate_credentials=False)

@@ -27,7 +27,7 @@ from sqlmodel import SQLModel
 
 from shared import telemetry
 from shared.groupcommit import GroupCommit
-from shared.bus.envelope import Envelope, encode_data, new_event_id, source_for, to_headers
+from shared.bus.envelope import Envelope, encode_data, header_pairs, new_event_id, source_for
 from shared.events.base import Event
 from shared.settings import SUPPORTED_DB_SCHEMES
 from shared.sqlite_driver import BEGIN_READ, BEGIN_WRITE, one_trip_dbapi
@@ -356,7 +356,7 @@ class UnitOfWork:
         )
         self._rows.append({
             "event_id": envelope.id, "topic": f"{self.db.topic_prefix}{event.topic}", "key": key,
-            "ce_type": event.ce_type, "headers": orjson.dumps(to_headers_json(envelope)),
+            "ce_type": event.ce_type, "headers": orjson.dumps(header_pairs(envelope)),
             "payload": encode_data(event), "created_at": envelope.time, "sent_at": None,
         })
         return envelope.id
@@ -407,10 +407,6 @@ class UnitOfWork:
         if published:
             for callback in self.db.on_commit:
                 callback()
-
-
-def to_headers_json(envelope: Envelope) -> list[list[str]]:
-    return [[name, value.decode()] for name, value in to_headers(envelope)]
 
 
 def sqlite_url(path: str | os.PathLike[str]) -> str:

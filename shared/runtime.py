@@ -130,7 +130,8 @@ def create_service_app(settings: ServiceSettings, *, runtime: ServiceRuntime, ro
                        title: str, description: str = "", on_start: Sequence[Hook] = ()) -> FastAPI:
     """Build the FastAPI app of one service with health, readiness, metrics and problem+json errors."""
     common = settings.common
-    telemetry.configure(settings.name, exporter=common.otel_exporter, level=common.log_level, json_logs=common.log_json)
+    telemetry.configure(settings.name, exporter=common.otel_exporter, endpoint=common.otel_endpoint,
+                        level=common.log_level, json_logs=common.log_json)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -40,7 +40,8 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otel_exporter: Literal["none", "console", "otlp"] = "none"
-    otel_endpoint: str = "http://127.0.0.1:4317"
+    otel_endpoint: str = Field(default="http://127.0.0.1:4318",
+                               description="the OTLP/HTTP collector that receives traces (GRIDGOV_OTEL_EXPORTER=otlp)")
     environment: Literal["dev", "test", "production"] = "dev"
 
     @field_validator("broker_url")

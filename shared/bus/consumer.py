@@ -65,7 +65,7 @@ class Subscription:
         return self.wants_type(type(envelope.data), envelope.jurisdiction)
 
     def wants_type(self, event_type: type[Event], jurisdiction: str) -> bool:
-        return event_type in self.handlers and any(jurisdiction.startswith(prefix) for prefix in self.prefixes)
+        return event_type in self.handlers and jurisdiction.startswith(tuple(self.prefixes))
 
 
 class _FromLast(ConsumerRebalanceListener):  # type: ignore[misc]

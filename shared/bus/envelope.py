@@ -44,6 +44,11 @@ def new_event_id() -> str:
 
 
 def to_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
+    return [(name, value.encode()) for name, value in header_pairs(envelope)]
+
+
+def header_pairs(envelope: Envelope) -> list[tuple[str, str]]:
+    """The record's headers as text (the outbox stores them so, the relay encodes them)."""
     headers = {
         "ce_specversion": SPECVERSION,
         "ce_id": envelope.id,
@@ -56,7 +61,7 @@ def to_headers(envelope: Envelope) -> list[tuple[str, bytes]]:
     }
     if envelope.traceparent:
         headers["ce_traceparent"] = envelope.traceparent
-    return [(name, value.encode()) for name, value in headers.items()]
+    return list(headers.items())
 
 
 def encode_data(event: Event) -> bytes:
@@ -103,13 +108,11 @@ def _header_map(headers: Any) -> dict[str, str]:
 
 def _parse_body(cls: type[Event], value: bytes | None) -> Event:
     try:
-        payload = orjson.loads(value or b"")
-    except orjson.JSONDecodeError as error:
-        raise MalformedMessage(f"body is not JSON: {error}") from None
-    try:
-        return cls.model_validate(payload)
+        return cls.model_validate_json(value or b"")
     except ValidationError as error:
         first = error.errors()[0]
+        if first["type"] == "json_invalid":
+            raise MalformedMessage(f"body is not JSON: {first['msg']}") from None
         where = ".".join(str(part) for part in first["loc"]) or "body"
         raise MalformedMessage(f"schema violation for {cls.ce_type} at '{where}': {first['msg']}") from None
 
