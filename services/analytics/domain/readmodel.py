@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from services.analytics.domain.facts import TicketFact
@@ -75,40 +76,48 @@ def dimension_values(fact: TicketFact) -> dict[Dimension, str]:
     }
 
 
-def keys_for(fact: TicketFact) -> list[BucketKey]:
+def keys_for(fact: TicketFact) -> tuple[BucketKey, ...]:
     """Every bucket the ticket counts in; none until its receipt is known."""
     if fact.received_at is None:
-        return []
-    day = local_day(fact.received_at)
+        return ()
     values = dimension_values(fact)
+    return _keys(fact.jurisdiction, local_day(fact.received_at), tuple(values[dim] for dim in DIMENSIONS))
+
+
+@lru_cache(maxsize=4096)
+def _keys(jurisdiction: str, day: date, values: tuple[str, ...]) -> tuple[BucketKey, ...]:
+    """The ~100 keys of one (jurisdiction, receipt day, dimension values): every event of a ticket asks for the same
+    ones, and tickets of one grid and day share them (building them each time was ~8 % of the analytics consumer)."""
     starts = [(period, period_start(day, period)) for period in PERIODS]
-    return [
-        BucketKey(prefix, period, start, dim, values[dim])
-        for prefix in prefixes(fact.jurisdiction) for period, start in starts for dim in DIMENSIONS
-    ]
+    return tuple(
+        BucketKey(prefix, period, start, dim, value)
+        for prefix in prefixes(jurisdiction) for period, start in starts for dim, value in zip(DIMENSIONS, values)
+    )
 
 
 def deltas(old: TicketFact | None, new: TicketFact) -> dict[BucketKey, Counter]:
-    """Counter changes (non-zero only) turning the read model for ``old`` into the one for ``new``."""
-    old_keys = keys_for(old) if old is not None else []
+    """Counter changes (non-zero only) turning the read model for ``old`` into the one for ``new``.
+
+    Keys with the same change share one counter: callers read the counters and must not change them."""
+    old_keys = keys_for(old) if old is not None else ()
     old_counter = contributions(old) if old is not None else {}
     new_keys, new_counter = keys_for(new), contributions(new)
     if old_keys == new_keys:
         change = add(dict(new_counter), old_counter, sign=-1)
-        return {key: dict(change) for key in new_keys} if change else {}
+        return dict.fromkeys(new_keys, change) if change else {}
     # Usually most keys stay (a routing changes only the unit's): the change of a key kept is the same for all.
     kept = set(old_keys).intersection(new_keys)
     change, removed, added = add(dict(new_counter), old_counter, sign=-1), add({}, old_counter, sign=-1), add({}, new_counter)
     result: dict[BucketKey, Counter] = {}
     for key in old_keys:
         if key not in kept and removed:
-            result[key] = dict(removed)
+            result[key] = removed
     for key in new_keys:
         if key in kept:
             if change:
-                result[key] = dict(change)
+                result[key] = change
         elif added:
-            result[key] = dict(added)
+            result[key] = added
     return result
 
 
