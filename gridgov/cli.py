@@ -46,12 +46,13 @@ def serve(service: Annotated[str, typer.Argument(help="one of " + ", ".join(NAME
 
     import logging
 
-    from shared.runtime import preflight
+    from shared.runtime import preflight, take_niceness
 
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     settings = _settings(service)
     try:
         settings.common.check_production_safe()
+        take_niceness(settings)
         asyncio.run(preflight(settings))
         application = app_factory(service)(settings)
         uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning", access_log=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -213,6 +214,17 @@ class _ObservedRequests:
 def request_runtime(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
+
+
+def take_niceness(settings: ServiceSettings) -> None:
+    """Lower this process's CPU priority to the service's niceness (never raise it: that needs privileges).
+
+    Where services share a host's cores (`gridgov run`, one box), escalation and analytics, which are on no
+    ticket's way from intake to its unit, then take CPU only when intake and routing leave it; their batches grow
+    meanwhile. In containers with CPU limits of their own it changes nothing."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if settings.niceness > current:
+        os.setpriority(os.PRIO_PROCESS, 0, settings.niceness)
 
 
 async def preflight(settings: ServiceSettings) -> None:

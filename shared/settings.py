@@ -73,6 +73,9 @@ class ServiceSettings(BaseSettings):
     consumers_enabled: bool = True
     linger_ms: int = Field(default=0, ge=0, le=1000,
                            description="how long ticket events may wait to join a larger consumed batch")
+    niceness: int = Field(default=0, ge=0, le=19,
+                          description="CPU niceness the process takes at start: on a shared host, a service on no "
+                                      "ticket's latency path yields the CPU to those that are")
     common: CommonSettings = Field(default_factory=CommonSettings)
 
     @field_validator("database_url")

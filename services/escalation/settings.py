@@ -20,3 +20,5 @@ class Settings(ServiceSettings):
     scheduler_batch: int = Field(default=500, ge=1, le=10_000, description="timers claimed per transaction")
     linger_ms: int = Field(default=50, ge=0, le=1000,  # on no latency path: larger batches, less CPU per event
                            description="how long ticket events may wait to join a larger consumed batch")
+    niceness: int = Field(default=10, ge=0, le=19,  # on no latency path: under contention intake and routing go first
+                          description="CPU niceness the process takes at start")
