@@ -38,17 +38,20 @@ class CpuMeter:
     def start(self) -> tuple[float, dict[str, float]]:
         return asyncio.get_running_loop().time(), cpu_seconds(self.pids)
 
-    async def settle(self, *, quiet_cores: float = 0.05, timeout: float = 60.0) -> None:
-        """Wait until the processes are back near their idle rate (consumers off the critical path included)."""
+    async def settle(self, *, quiet_cores: float = 0.05, timeout: float = 60.0) -> float:
+        """Wait until the processes are back near their idle rate (consumers off the critical path included);
+        returns how long that took, in seconds (about a second when nothing was left to do)."""
         loop = asyncio.get_running_loop()
-        deadline, previous = loop.time() + timeout, cpu_seconds(self.pids)
+        began = loop.time()
+        deadline, previous = began + timeout, cpu_seconds(self.pids)
         while loop.time() < deadline:
             await asyncio.sleep(1.0)
             current = cpu_seconds(self.pids)
             busy = sum(current[n] - previous.get(n, current[n]) for n in current)
             if busy < sum(self.idle.values()) + quiet_cores:
-                return
+                break
             previous = current
+        return loop.time() - began
 
     def per_unit(self, started: tuple[float, dict[str, float]], units: int) -> dict[str, float]:
         """Milliseconds of CPU per unit of work for each process, idle use removed, plus their total."""

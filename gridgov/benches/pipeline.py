@@ -211,7 +211,8 @@ async def _pipeline(console: Console, *, quick: bool) -> dict[str, Any]:
             console.print("saturating with wrk …")
             started = meter.start()
             figures["saturated"] = await _saturate(url, key, watcher, seconds=seconds, bodies=pool[50000:])
-            await meter.settle()
+            # How long the consumers off the latency path (escalation, analytics) took to catch up after the load.
+            figures["saturated"]["settle_seconds"] = await meter.settle()
             figures["saturated"]["cpu_ms_per_ticket"] = meter.per_unit(started, figures["saturated"]["routed"])
             await watcher.stop()
             common = CommonSettings(broker_url=env["GRIDGOV_BROKER_URL"], topic_prefix=f"raw{uuid.uuid4().hex[:4]}.")
