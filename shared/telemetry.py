@@ -83,9 +83,10 @@ def span_from(traceparent: str | None, name: str, **attributes: Any) -> Iterator
     parent's sampled flag kept), so logs, outgoing HTTP calls and published events carry the trace on exactly as
     a recorded one would."""
     if not _recording:
-        token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(_child_context(traceparent))))
+        unrecorded = NonRecordingSpan(_child_context(traceparent))
+        token = otel_context.attach(trace.set_span_in_context(unrecorded))
         try:
-            yield trace.get_current_span()
+            yield unrecorded
         finally:
             otel_context.detach(token)
         return

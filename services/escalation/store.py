@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
 from functools import cache
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, and_, bindparam, delete, func, select, tuple_, update
 from sqlmodel import Field

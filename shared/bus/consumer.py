@@ -61,11 +61,11 @@ class Subscription:
     # shared by more events. 0: handle records as soon as they arrive.
     linger_ms: int = 0
 
-    def wants(self, envelope: Envelope) -> bool:
-        return self.wants_type(type(envelope.data), envelope.jurisdiction)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prefixes", tuple(self.prefixes))  # str.startswith takes a tuple: one call per event
 
     def wants_type(self, event_type: type[Event], jurisdiction: str) -> bool:
-        return event_type in self.handlers and jurisdiction.startswith(tuple(self.prefixes))
+        return event_type in self.handlers and jurisdiction.startswith(self.prefixes)  # type: ignore[arg-type]
 
 
 class _FromLast(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -325,8 +325,7 @@ class Consumer:
 
     async def handle_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         records = [record for partition in batch.values() for record in partition]
-        envelopes, outcome = self._decode_all(records)
-        wanted = [(record, env) for record, env in envelopes if self.sub.wants(env)]
+        wanted, outcome = self._decode_all(records)  # only the envelopes this subscription wants
         if wanted and not await self._handle_together(wanted):
             for record, env in wanted:
                 reason = await self._handle_alone(env)
