@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text, func
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry as orm_registry
@@ -250,8 +250,10 @@ class Database:
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         dialect = postgresql if is_postgres(engine) else sqlite
-        self.claim_statement = (dialect.insert(self.inbox).on_conflict_do_nothing()
-                                .returning(self.inbox.c.event_id))
+        # handled_at is the database's clock, one value per statement: a datetime per row cost SQLite's bind
+        # processor ~8 % of a consumer's CPU (it only decides when the row may be pruned).
+        self.claim_statement = (dialect.insert(self.inbox).values(handled_at=func.current_timestamp())
+                                .on_conflict_do_nothing().returning(self.inbox.c.event_id))
         self.on_commit: list[Callable[[], None]] = []
         self.cache: dict[str, Any] = {}
         self._forgotten: dict[str, int] = {}  # per kept name: how many times it was forgotten
@@ -376,8 +378,7 @@ class UnitOfWork:
         before its first ANALYZE), and a second consumer of the same event waits for the first to commit."""
         if not event_ids:
             return set()
-        now = utcnow()
-        rows = [{"event_id": i, "consumer": consumer, "handled_at": now} for i in dict.fromkeys(event_ids)]
+        rows = [{"event_id": i, "consumer": consumer} for i in dict.fromkeys(event_ids)]
         # One cached statement run over the rows (SQLAlchemy sends it as multi-row VALUES pages): building a new
         # ``.values([...])`` statement for each batch cost three times as much (1.4 ms against 0.45 per batch on
         # SQLite, 2.5 against 0.9 on PostgreSQL).

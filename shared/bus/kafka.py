@@ -10,6 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from shared import topics
+from shared.bus.partitioning import partitioner
 from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def make_producer(common: CommonSettings) -> AIOKafkaProducer:
     # Tansu has no idempotent producer; ordering per key comes from one in-flight batch per partition.
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap(common), enable_idempotence=False, acks="all", linger_ms=0,
-        max_batch_size=1 << 20, request_timeout_ms=15000, client_id="gridgov",
+        max_batch_size=1 << 20, request_timeout_ms=15000, client_id="gridgov", partitioner=partitioner,
     )
 
 

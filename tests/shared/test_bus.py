@@ -496,16 +496,27 @@ async def test_the_postgres_relay_takes_a_new_connection_when_its_own_is_killed(
 
 
 def test_the_relay_picks_the_partition_aiokafkas_default_partitioner_picks():
-    """Records sent as batches keep each key on the partition ``producer.send`` would have chosen, so a ticket's
-    events stay in order on one partition whichever way they were sent."""
+    """Records sent as batches keep each key on the partition ``producer.send`` with aiokafka's default partitioner
+    would have chosen (Kafka's murmur2), so a ticket's events stay in order on one partition whichever way they
+    were sent, and a Java client would place them alike."""
+    import os
+    import random
+
     from aiokafka.partitioner import DefaultPartitioner
 
-    from shared.bus.relay import partition_for
+    from shared.bus.partitioning import partition_for, partitioner
 
-    partitions = list(range(6))
+    rng = random.Random(4)
     keys = [f"330903-20261125-{i:06d}".encode() for i in range(2000)]
-    assert [partition_for(k, partitions) for k in keys] == [DefaultPartitioner()(k, partitions, partitions) for k in keys]
-    assert len({partition_for(k, partitions) for k in keys}) == 6
+    keys += [os.urandom(rng.randint(0, 40)) for _ in range(5000)] + ["网格-3309".encode()]
+    for count in (1, 3, 6, 7):
+        partitions = list(range(count))
+        expected = [DefaultPartitioner()(k, partitions, partitions) for k in keys]
+        assert [partition_for(k, partitions) for k in keys] == expected
+        assert [partitioner(k, partitions, partitions) for k in keys] == expected
+    assert len({partition_for(k, list(range(6))) for k in keys}) == 6
+    assert {partitioner(None, [0, 1, 2], [2]) for _ in range(20)} == {2}  # no key: an available partition
+    assert {partitioner(None, [0, 1, 2], []) for _ in range(200)} == {0, 1, 2}
 
 
 async def test_a_relay_round_larger_than_one_record_batch_arrives_whole_and_in_order(database, common):
@@ -571,3 +582,21 @@ async def test_a_lingering_consumer_gathers_events_arriving_apart_into_few_batch
         await wait_for(lambda: count_is(db, 12))
     assert sum(batches) == 12 and len(batches) <= 3, batches  # without lingering: 5 or more
     await db.dispose()
+
+
+def test_a_records_body_is_the_events_json_and_reads_back_as_the_same_event():
+    """encode_data serializes with pydantic straight to bytes: the same JSON as dumping the model to JSON types
+    and encoding them (Chinese text as UTF-8, UTC times with Z, floats, nulls), and it validates back unchanged."""
+    import orjson
+
+    from shared.bus.envelope import encode_data
+    from shared.events.ticket import Point
+
+    event = TicketReceived(ticket_id="330903-20261125-000001", occurred_at=datetime(2026, 11, 25, 8, 30, 1, 250, UTC),
+                           jurisdiction="330903001001001", channel="hotline", category="02060201",
+                           location=Point(lon=120.1234567, lat=30.5), address="岳麓街道 12 号", description="占道经营 “夜市”",
+                           reporter_masked="张*", self_resolved=True)
+    body = encode_data(event)
+    assert body == orjson.dumps(event.model_dump(mode="json"))
+    assert "占道经营".encode() in body and b'"2026-11-25T08:30:01.000250Z"' in body and b'"grid_code":null' in body
+    assert TicketReceived.model_validate_json(body) == event

@@ -49,3 +49,26 @@ async def test_prune_deletes_old_sent_rows_and_old_inbox_records_and_keeps_unsen
         assert unsent == 2
     finally:
         await db.dispose()
+
+
+async def test_claimed_inbox_rows_carry_the_databases_clock_and_are_pruned_by_it(database, common):
+    """The inbox claim stamps handled_at with the database's CURRENT_TIMESTAMP (SQLite's text has no fraction of
+    a second, SQLAlchemy's has): it reads back as a datetime near now and compares right with pruning cut-offs."""
+    db = await open_db(database("stamp"), common)
+    try:
+        before = utcnow()
+        async with db.uow() as uow:
+            assert await uow.claim(["a", "b", "a"], "routing") == {"a", "b"}
+            await uow.commit()
+        async with db.engine.connect() as connection:
+            stamps = (await connection.execute(select(db.inbox.c.handled_at))).scalars().all()
+        assert len(stamps) == 2
+        for stamp in stamps:
+            stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=before.tzinfo)
+            assert abs((stamp - before).total_seconds()) < 5
+        kept = await prune(db, outbox_before=before - timedelta(days=7), inbox_before=before - timedelta(seconds=5))
+        assert kept["inbox"] == 0
+        gone = await prune(db, outbox_before=before - timedelta(days=7), inbox_before=utcnow() + timedelta(seconds=2))
+        assert gone["inbox"] == 2
+    finally:
+        await db.dispose()
