@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +21,11 @@ class MalformedMessage(ValueError):
     """A record that is not a valid gridgov CloudEvent (bad JSON, unknown type, schema violation)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class Envelope:
+    """One event with its CloudEvents attributes. Not frozen: a frozen dataclass's ``__init__`` sets each field
+    through ``object.__setattr__`` (2.5 against 0.7 µs here), paid for every consumed record; nothing changes one."""
+
     id: str
     source: str
     type: str
@@ -31,7 +34,6 @@ class Envelope:
     jurisdiction: str
     data: Event
     traceparent: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def source_for(service: str, district: str) -> str:
