@@ -1,7 +1,7 @@
 """Bench (b): latency of the 总览 figures over pre-aggregated counters generated for many tickets.
 
 The counter rows are generated directly (not by replaying events): for each district/street/community
-prefix, each day/week/month/quarter bucket and each dimension value, the counters a ticket population of
+prefix, each stored (day and month) bucket and each dimension value, the counters a ticket population of
 the requested size would sum to. One sample is one 总览 page load: the four summary calls app.js makes
 (series by day, by category, by channel, by class). The baseline replays the very SQL statements of that
 load on a bare driver connection (asyncpg / sqlite3).
@@ -22,7 +22,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event as sa_event
 
 from services.analytics import queries, store
-from services.analytics.domain.readmodel import PERIODS, period_end, period_start
+from services.analytics.domain.readmodel import STORED_PERIODS, period_end, period_start
 from shared.db import Database, make_engine
 from shared.migrations import migrate
 
@@ -60,7 +60,7 @@ class Scale:
         seen: dict[tuple[str, date], int] = {}
         for offset in range(self.days):
             day = FIRST_DAY + timedelta(days=offset)
-            for period in PERIODS:
+            for period in STORED_PERIODS:
                 key = (period, period_start(day, period))
                 seen[key] = seen.get(key, 0) + 1
         return [(p, s, n) for (p, s), n in seen.items() if s <= last]

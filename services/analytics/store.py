@@ -12,7 +12,7 @@ from sqlmodel import Field
 
 from services.analytics.domain.facts import TicketFact
 from services.analytics.domain.measures import Counter
-from services.analytics.domain.readmodel import Dimension, Period
+from services.analytics.domain.readmodel import Dimension, Period, period_end, period_start, stored_period
 from services.analytics.domain.warning import Complaint
 from shared.db import UnitOfWork, new_base
 
@@ -159,16 +159,11 @@ async def read_counters(
 async def read_series(
     uow: UnitOfWork, *, prefix: str, period: Period, since: date, until: date, dim: Dimension = "all", value: str = "",
 ) -> dict[date, Counter]:
-    """One counter map per bucket start of ``period`` within ``since``..``until``."""
-    table = CounterRow.__table__
-    query = (select(table.c.start, table.c.name, table.c.amount)
-             .where(table.c.prefix == prefix, table.c.dim == dim, table.c.period == period,
-                    table.c.value == value, table.c.start >= since, table.c.start <= until))
-    series: dict[date, Counter] = {}
-    for start, name, amount in await uow.session.execute(query):
-        if amount:
-            series.setdefault(start, {})[name] = int(amount)
-    return series
+    """One counter map per bucket start of ``period`` within ``since``..``until`` (weeks and quarters summed from
+    their stored days and months)."""
+    found = await read_series_many(uow, period=period, dim=dim, prefixes=[prefix], values=[value], since=since,
+                                   until=until)
+    return found.get((prefix, value), {})
 
 
 async def read_series_many(
@@ -177,13 +172,19 @@ async def read_series_many(
 ) -> dict[tuple[str, str], dict[date, Counter]]:
     """:func:`read_series` for every (prefix, value) pair of ``prefixes`` × ``values`` in one query."""
     table = CounterRow.__table__
+    stored = stored_period(period)
+    last = until if stored == period else period_end(period_start(until, period), period)
     query = (select(table.c.prefix, table.c.value, table.c.start, table.c.name, table.c.amount)
-             .where(table.c.prefix.in_(sorted(prefixes)), table.c.dim == dim, table.c.period == period,
-                    table.c.start >= since, table.c.start <= until, table.c.value.in_(sorted(values))))
+             .where(table.c.prefix.in_(sorted(prefixes)), table.c.dim == dim, table.c.period == stored,
+                    table.c.start >= since, table.c.start <= last, table.c.value.in_(sorted(values))))
     found: dict[tuple[str, str], dict[date, Counter]] = {}
     for prefix, value, start, name, amount in await uow.session.execute(query):
-        if amount:
-            found.setdefault((prefix, value), {}).setdefault(start, {})[name] = int(amount)
+        if not amount:
+            continue
+        if stored != period and not since <= (start := period_start(start, period)) <= until:
+            continue
+        counter = found.setdefault((prefix, value), {}).setdefault(start, {})
+        counter[name] = counter.get(name, 0) + int(amount)
     return found
 
 

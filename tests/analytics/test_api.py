@@ -182,3 +182,33 @@ async def test_a_range_too_long_or_backwards_is_422_on_the_summary_and_the_map(d
                 assert response.headers["content-type"].startswith("application/problem+json")
                 assert "three years" in response.json()["detail"]
             assert (await client.get(path, params=MARCH, headers=headers)).status_code == 200
+
+
+async def test_week_and_quarter_series_are_the_sums_of_their_days_and_months(database, common):
+    """Only day and month buckets are stored: a series by week sums its days (weeks start on Monday), by quarter
+    its months, and the totals of any range agree with the series."""
+    target = database("analytics")
+    # Receipt offsets in days from Monday 2026-03-02: two that week, one on Sunday 03-08, one the next Monday,
+    # one in April (second quarter) and one in late February (the week of 02-23, the first quarter).
+    offsets = [0, 2, 6, 7, 30, -5]
+    async with running_service(create_app, settings_for(common, target), target) as (app, client):
+        key = await issue_key(app.state.db, scope="330903", roles=["viewer"])
+        await publish(app, [received(f"330903-20260302-{i:06d}", hours=24 * days) for i, days in enumerate(offsets, 1)])
+        await wait_for(lambda: _received_in(client, key, "2026-02-01", "2026-04-30", len(offsets)))
+        params = {"since": "2026-02-01", "until": "2026-04-30"}
+
+        def series(data: dict) -> dict[str, int]:
+            return {point["start"]: point["received"] for point in data["series"] if point["received"]}
+
+        weeks = series(await _summary(client, key, **params, period="week"))
+        assert weeks == {"2026-02-23": 1, "2026-03-02": 3, "2026-03-09": 1, "2026-03-30": 1}
+        quarters = series(await _summary(client, key, **params, period="quarter"))
+        assert quarters == {"2026-01-01": 5, "2026-04-01": 1}
+        days = series(await _summary(client, key, **params, period="day"))
+        assert sum(days.values()) == sum(weeks.values()) == sum(quarters.values()) == len(offsets)
+        march = await _summary(client, key, since="2026-03-02", until="2026-03-08", period="week")
+        assert march["total"]["received"] == 3 and series(march) == {"2026-03-02": 3}
+
+
+async def _received_in(client, key: str, since: str, until: str, n: int) -> bool:
+    return (await _summary(client, key, since=since, until=until))["total"]["received"] == n

@@ -24,9 +24,10 @@ from .builders import COMMUNITY_UNIT, GRID, at, life, received, signed
 def test_ticket_counts_once_per_prefix_period_and_dimension() -> None:
     fact = apply(None, received())
     keys = keys_for(fact)
-    assert len(keys) == 4 * 4 * 5  # district/street/community/grid × day/week/month/quarter × 5 dims
+    assert len(keys) == 4 * 2 * 5  # district/street/community/grid × day/month (weeks, quarters summed) × 5 dims
     assert BucketKey("330903001", "month", date(2026, 3, 1), "channel", "hotline") in keys
-    assert BucketKey("330903001001001", "week", date(2026, 3, 2), "all", "") in keys
+    assert BucketKey("330903001001001", "day", date(2026, 3, 2), "all", "") in keys
+    assert not any(key.period in ("week", "quarter") for key in keys)
 
 
 def test_first_event_delta_is_the_full_contribution_everywhere() -> None:
@@ -41,7 +42,7 @@ def test_signing_adds_only_the_signature_counters() -> None:
     after = apply(before, signed())
     change = deltas(before, after)
     assert set(next(iter(change.values()))) == {"signed", "responded_on_time"}
-    assert len(change) == 80
+    assert len(change) == 40
 
 
 def test_routing_moves_the_ticket_between_unit_buckets() -> None:
@@ -90,10 +91,11 @@ def test_period_boundaries() -> None:
     assert period_end(date(2026, 2, 1), "month") == date(2026, 2, 28)
 
 
-def test_cover_uses_whole_quarters_and_months() -> None:
-    assert cover(date(2026, 1, 1), date(2026, 3, 31)) == [("quarter", date(2026, 1, 1))]
-    assert cover(date(2026, 1, 1), date(2026, 5, 31)) == [("quarter", date(2026, 1, 1)), ("month", date(2026, 4, 1)),
-                                                          ("month", date(2026, 5, 1))]
+def test_cover_uses_whole_months_then_days() -> None:
+    assert cover(date(2026, 1, 1), date(2026, 3, 31)) == [("month", date(2026, m, 1)) for m in (1, 2, 3)]
+    assert cover(date(2026, 1, 30), date(2026, 3, 2)) == [("day", date(2026, 1, 30)), ("day", date(2026, 1, 31)),
+                                                          ("month", date(2026, 2, 1)), ("day", date(2026, 3, 1)),
+                                                          ("day", date(2026, 3, 2))]
     assert cover(date(2026, 3, 2), date(2026, 3, 4)) == [("day", date(2026, 3, 2 + i)) for i in range(3)]
 
 

@@ -49,7 +49,7 @@ async def test_ticket_life_lands_in_fact_and_counters_of_every_prefix(database, 
         await wait_for(lambda: _equals(counter(app, street_month, "satisfied"), 1))
         assert await counter(app, street_month, "solved_locally") == 1
         assert await counter(app, BucketKey(GRID, "day", DAY, "unit", COMMUNITY_UNIT), "closed") == 1
-        assert await counter(app, BucketKey("330903", "quarter", date(2026, 1, 1), "class", "B"), "received") == 1
+        assert await counter(app, BucketKey("330903", "month", date(2026, 3, 1), "class", "B"), "received") == 1
         async with app.state.db.uow() as uow:
             fact = await store.get_fact(uow, "330903-20260302-000001")
         assert fact is not None and fact.rating == "满意" and fact.community_class == "B"

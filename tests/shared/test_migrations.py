@@ -61,3 +61,39 @@ async def test_the_neighbourhood_revision_fills_in_existing_tickets(database):
         rows = (await connection.execute(text("SELECT id, community, family FROM tickets ORDER BY id"))).all()
     await db.dispose()
     assert [tuple(row) for row in rows] == [("a", "330903001001", "0102"), ("b", None, "0305")]
+
+
+async def test_the_day_and_month_revision_drops_weeks_and_quarters_and_its_downgrade_sums_them_again(database):
+    """Counters are kept per day and month: the upgrade deletes stored weeks and quarters; a downgrade rebuilds
+    them as sums of their days (weeks start on Monday) and months."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from shared.migrations import alembic_config
+
+    target = database("analytics")
+    if target.schema:
+        await create_pg_schema(target.url, target.schema)
+    db = Database(make_engine(target.url, schema=target.schema), metadata_for("analytics"), service="analytics",
+                  district="330903")
+    rows = [("day", "2026-11-30", 2), ("day", "2026-12-06", 3), ("day", "2026-12-07", 5),  # Mon, Sun; next Mon
+            ("month", "2026-10-01", 7), ("month", "2026-11-01", 11), ("month", "2026-12-01", 13),
+            ("week", "2026-11-30", 99), ("quarter", "2026-10-01", 99)]
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config("analytics", sync), "898bdcedfac0"))
+        for period, start, amount in rows:
+            await connection.execute(text(
+                "INSERT INTO counters (prefix, dim, period, start, value, name, amount) "
+                f"VALUES ('330903', 'all', '{period}', '{start}', '', 'received', {amount})"))
+    await migrate(db, service="analytics")
+    query = text("SELECT period, start, amount FROM counters ORDER BY period, start")
+    async with db.engine.connect() as connection:
+        upgraded = [(period, str(start), amount) for period, start, amount in (await connection.execute(query)).all()]
+    assert upgraded == sorted(row for row in rows if row[0] in ("day", "month"))
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config("analytics", sync), "898bdcedfac0"))
+    async with db.engine.connect() as connection:
+        downgraded = [(p, str(s), a) for p, s, a in (await connection.execute(query)).all()]
+    await db.dispose()
+    assert [row for row in downgraded if row[0] in ("week", "quarter")] == [
+        ("quarter", "2026-10-01", 31), ("week", "2026-11-30", 5), ("week", "2026-12-07", 5)]

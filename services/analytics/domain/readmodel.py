@@ -1,9 +1,12 @@
 """The pre-aggregated read model: counter buckets and the deltas one event makes to them.
 
-A ticket belongs to one bucket per (jurisdiction prefix in its code chain) × (period kind) × (dimension).
+A ticket belongs to one bucket per (jurisdiction prefix in its code chain) × (stored period) × (dimension).
 Its counters land in the period of its *receipt* (a cohort), so later events (signed, closed, evaluated)
 update the bucket the ticket was counted in. The answer for any prefix and date range is a sum over the
 few buckets returned by :func:`cover`, never a scan of tickets.
+
+Buckets are stored per day and per month only: a week is the sum of its days and a quarter of its months,
+summed when read. Storing weeks and quarters too cost every ticket event twice the counter rows.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from shared.codes import InvalidCode, ancestry
 Period = Literal["day", "week", "month", "quarter"]
 Dimension = Literal["all", "unit", "category", "channel", "class"]
 
-PERIODS: tuple[Period, ...] = ("day", "week", "month", "quarter")
+PERIODS: tuple[Period, ...] = ("day", "week", "month", "quarter")  # what a series may be asked by
+STORED_PERIODS: tuple[Period, ...] = ("day", "month")  # what buckets are kept for
 DIMENSIONS: tuple[Dimension, ...] = ("all", "unit", "category", "channel", "class")
-_LARGEST_FIRST: tuple[Period, ...] = ("quarter", "month", "week", "day")
+_LARGEST_FIRST: tuple[Period, ...] = ("month", "day")
+_STORED_AS: dict[Period, Period] = {"day": "day", "week": "day", "month": "month", "quarter": "month"}
 NONE_VALUE = "-"
 CHINA = timezone(timedelta(hours=8))
 
@@ -48,6 +53,11 @@ def period_start(day: date, period: Period) -> date:
     if period == "month":
         return day.replace(day=1)
     return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def stored_period(period: Period) -> Period:
+    """The stored period a ``period`` series is summed from (itself when it is stored)."""
+    return _STORED_AS[period]
 
 
 def period_end(start: date, period: Period) -> date:
@@ -86,9 +96,9 @@ def keys_for(fact: TicketFact) -> tuple[BucketKey, ...]:
 
 @lru_cache(maxsize=4096)
 def _keys(jurisdiction: str, day: date, values: tuple[str, ...]) -> tuple[BucketKey, ...]:
-    """The ~100 keys of one (jurisdiction, receipt day, dimension values): every event of a ticket asks for the same
+    """The ~40 keys of one (jurisdiction, receipt day, dimension values): every event of a ticket asks for the same
     ones, and tickets of one grid and day share them (building them each time was ~8 % of the analytics consumer)."""
-    starts = [(period, period_start(day, period)) for period in PERIODS]
+    starts = [(period, period_start(day, period)) for period in STORED_PERIODS]
     return tuple(
         BucketKey(prefix, period, start, dim, value)
         for prefix in prefixes(jurisdiction) for period, start in starts for dim, value in zip(DIMENSIONS, values)
@@ -122,7 +132,7 @@ def deltas(old: TicketFact | None, new: TicketFact) -> dict[BucketKey, Counter]:
 
 
 def cover(since: date, until: date) -> list[tuple[Period, date]]:
-    """Whole buckets that exactly partition the days ``since``..``until`` (inclusive), largest first."""
+    """Whole stored buckets that exactly partition the days ``since``..``until`` (inclusive): months, then days."""
     return list(_cover(since, until))
 
 
