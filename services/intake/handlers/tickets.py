@@ -37,7 +37,7 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
     ticket_id = await _new_id(uow, district=district, now=now)
     events = receive(new, ticket_id=ticket_id, district=district, now=now, actor=actor,
                      geocode_pending=geocode_pending)
-    row = store.TicketRow(
+    row = store.new_ticket_row(
         id=ticket_id, state="received", channel=new.channel, category=new.category,
         category_mapped=new.category_mapped, severity=new.severity, jurisdiction=events[0].jurisdiction,
         grid_code=new.grid_code, lon=new.location.lon if new.location else None,
@@ -45,7 +45,7 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
         reporter_encrypted=reporter_encrypted, reporter_masked=reporter_masked, external_id=new.external_id,
         geocode_pending=geocode_pending, created_by=actor, created_at=now, updated_at=now,
         self_resolved=new.self_resolved, hotline_client=hotline_client, media_url=media_url,
-        attachments=attachments or [], timeline=[], machine={},  # given: SQLModel's default factories are slow
+        attachments=attachments or [], timeline=[], machine={},
     )
     uow.session.add(row)
     if idempotency_key:
