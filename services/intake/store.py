@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, overload
 
 from sqlalchemy import JSON, Column, DateTime, Index, Integer, bindparam, func, select, text, update
-from sqlalchemy.orm import instrumentation
+from sqlalchemy.orm import configure_mappers, instrumentation
 from sqlmodel import Field
 
 from services.intake.domain import duplicates
@@ -103,7 +103,10 @@ def new_ticket_row(**values: Any) -> TicketRow:
         raise TypeError(f"unknown ticket fields: {sorted(unknown)}")
     if missing := _TICKET_REQUIRED - values.keys():
         raise TypeError(f"missing ticket fields: {sorted(missing)}")
-    row: TicketRow = instrumentation.manager_of_class(TicketRow).new_instance()
+    manager = instrumentation.manager_of_class(TicketRow)
+    if not manager.mapper.configured:  # the constructor would configure it (attribute access needs that)
+        configure_mappers()
+    row: TicketRow = manager.new_instance()
     row.__dict__.update(_TICKET_DEFAULTS)
     row.__dict__.update({name: factory() for name, factory in _TICKET_FACTORIES.items()  # type: ignore[call-arg]
                          if name not in values})

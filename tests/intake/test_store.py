@@ -65,3 +65,15 @@ def test_a_row_built_for_speed_refuses_unknown_and_missing_fields():
     del values["channel"]
     with pytest.raises(TypeError, match="missing ticket fields: \\['channel'\\]"):
         store.new_ticket_row(**values)
+
+
+def test_a_row_built_for_speed_first_in_a_process_reads_its_fields():
+    """Nothing has configured the ORM's mappers in a new process yet (the constructor would); the fast path does."""
+    import subprocess
+    import sys
+
+    code = ("from tests.intake.test_store import _values; from services.intake import store; "
+            "row = store.new_ticket_row(**_values('a')); print(row.lon, row.address, row.rating)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["120.1", "某路", "12", "号", "None"]
