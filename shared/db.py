@@ -7,6 +7,7 @@ message ids (inbox) are written in one transaction.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -21,6 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text, func
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import configure_mappers
+from sqlalchemy.orm import instrumentation as orm_instrumentation
 from sqlalchemy.orm import registry as orm_registry
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import SQLModel
@@ -54,6 +57,44 @@ def new_base() -> type[SQLModel]:
 
     add_bus_tables(ServiceModel.metadata)
     return ServiceModel
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """A new, pending row of a SQLModel table, as ``model(**values)`` makes it, at a fraction of the cost.
+
+    SQLModel's constructor sets every field through the ORM's attribute events (a ticket row of 37 fields: ~160 µs,
+    a fifth of accepting a ticket in a group commit). The ORM inserts a pending row from its instance dict, so the
+    values (and the fields' defaults) are placed there directly; changes made afterwards go through the events as
+    usual. Values are not validated, as the constructor of a table model does not validate them either."""
+    fields, required, defaults, factories = _row_shape(model)
+    if unknown := values.keys() - fields:
+        raise TypeError(f"unknown {model.__name__} fields: {sorted(unknown)}")
+    if missing := required - values.keys():
+        raise TypeError(f"missing {model.__name__} fields: {sorted(missing)}")
+    manager = orm_instrumentation.manager_of_class(model)
+    if not manager.mapper.configured:  # the constructor would configure it (reading a field needs that)
+        configure_mappers()
+    row: M = manager.new_instance()
+    row.__dict__.update(defaults)
+    row.__dict__.update({name: factory() for name, factory in factories.items() if name not in values})
+    row.__dict__.update(values)
+    object.__setattr__(row, "__pydantic_fields_set__", set(values))
+    return row
+
+
+@functools.cache
+def _row_shape(model: type[SQLModel]) -> tuple[frozenset[str], frozenset[str], dict[str, Any],
+                                               dict[str, Callable[[], Any]]]:
+    """A table model's field names, required ones, plain defaults and default factories."""
+    fields = model.model_fields
+    return (frozenset(fields), frozenset(name for name, field in fields.items() if field.is_required()),
+            {name: field.default for name, field in fields.items()
+             if not field.is_required() and field.default_factory is None},
+            {name: field.default_factory for name, field in fields.items()  # type: ignore[misc]
+             if field.default_factory is not None})
 
 
 def add_bus_tables(metadata: MetaData) -> None:

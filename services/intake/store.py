@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any, overload
 
 from sqlalchemy import JSON, Column, DateTime, Index, Integer, bindparam, func, select, text, update
-from sqlalchemy.orm import configure_mappers, instrumentation
 from sqlmodel import Field
 
 from services.intake.domain import duplicates
@@ -83,36 +82,6 @@ class IdempotencyRecord(IntakeModel, table=True):  # type: ignore[call-arg, misc
     key: str = Field(primary_key=True, max_length=200)
     ticket_id: str = Field(max_length=40)
     created_at: datetime = Field(sa_type=_TZ)
-
-
-_TICKET_FIELDS = TicketRow.model_fields
-_TICKET_REQUIRED = frozenset(name for name, field in _TICKET_FIELDS.items() if field.is_required())
-_TICKET_DEFAULTS = {name: field.default for name, field in _TICKET_FIELDS.items()
-                    if not field.is_required() and field.default_factory is None}
-_TICKET_FACTORIES = {name: field.default_factory for name, field in _TICKET_FIELDS.items()
-                     if field.default_factory is not None}
-
-
-def new_ticket_row(**values: Any) -> TicketRow:
-    """A new, pending ticket row, as ``TicketRow(**values)`` makes it, at a tenth of the cost.
-
-    SQLModel's constructor sets each of the row's 37 fields through the ORM's attribute events (~160 µs a row,
-    a fifth of accepting a ticket in a group commit). The ORM inserts a pending row from its instance dict, so
-    the values are placed there directly; changes made afterwards go through the events as usual."""
-    if unknown := values.keys() - _TICKET_FIELDS.keys():
-        raise TypeError(f"unknown ticket fields: {sorted(unknown)}")
-    if missing := _TICKET_REQUIRED - values.keys():
-        raise TypeError(f"missing ticket fields: {sorted(missing)}")
-    manager = instrumentation.manager_of_class(TicketRow)
-    if not manager.mapper.configured:  # the constructor would configure it (attribute access needs that)
-        configure_mappers()
-    row: TicketRow = manager.new_instance()
-    row.__dict__.update(_TICKET_DEFAULTS)
-    row.__dict__.update({name: factory() for name, factory in _TICKET_FACTORIES.items()  # type: ignore[call-arg]
-                         if name not in values})
-    row.__dict__.update(values)
-    object.__setattr__(row, "__pydantic_fields_set__", set(values))
-    return row
 
 
 def state_of(row: TicketRow) -> TicketState:

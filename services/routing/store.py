@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from services.routing.domain.replica import Division, Grid, Replica, Unit
 from services.routing.domain.rule_data import version_from_dict, version_to_dict
 from services.routing.domain.rules import RuleVersion
 from shared.codes import InvalidCode, ancestry
-from shared.db import UnitOfWork, new_base
+from shared.db import UnitOfWork, new_base, new_row
 from shared.events.ticket import Assignment, TicketRouted
 
 Base = new_base()
@@ -246,8 +246,8 @@ async def get_ticket(uow: UnitOfWork, ticket_id: str) -> TicketRoutingRow | None
 
 
 def new_ticket_row(facts: TicketFacts, *, pending: bool) -> TicketRoutingRow:
-    return TicketRoutingRow(ticket_id=facts.ticket_id, jurisdiction=facts.jurisdiction, received_at=facts.occurred_at,
-                            pending=pending, facts=facts_to_dict(facts))
+    return new_row(TicketRoutingRow, ticket_id=facts.ticket_id, jurisdiction=facts.jurisdiction,
+                   received_at=facts.occurred_at, pending=pending, facts=facts_to_dict(facts))
 
 
 def save_state(row: TicketRoutingRow, state: TicketRouting) -> None:
@@ -261,10 +261,10 @@ def save_state(row: TicketRoutingRow, state: TicketRouting) -> None:
 
 
 def add_decision(uow: UnitOfWork, event: TicketRouted) -> None:
-    uow.session.add(DecisionRow(
-        ticket_id=event.ticket_id, sequence=event.sequence, reason=event.reason, unit_code=event.assignment.unit_code,
-        level=event.assignment.level, rule_version=event.rule_version, event=event.model_dump(mode="json"),
-        decided_at=event.occurred_at,
+    uow.session.add(new_row(
+        DecisionRow, ticket_id=event.ticket_id, sequence=event.sequence, reason=event.reason,
+        unit_code=event.assignment.unit_code, level=event.assignment.level, rule_version=event.rule_version,
+        event=event.model_dump(mode="json"), decided_at=event.occurred_at,
     ))
 
 
@@ -279,8 +279,12 @@ async def tickets_since(uow: UnitOfWork, since: datetime, *, limit: int) -> list
     return [facts_from_dict(row.facts) for row in (await uow.session.execute(query)).scalars()]
 
 
+_FACT_FIELDS = tuple(field.name for field in fields(TicketFacts))
+
+
 def facts_to_dict(facts: TicketFacts) -> dict[str, Any]:
-    return {**asdict(facts), "occurred_at": facts.occurred_at.isoformat()}
+    """The facts as JSON values (every field is a plain value; ``asdict``'s deep copy cost 10 times as much)."""
+    return {**{name: getattr(facts, name) for name in _FACT_FIELDS}, "occurred_at": facts.occurred_at.isoformat()}
 
 
 def facts_from_dict(data: dict[str, Any]) -> TicketFacts:

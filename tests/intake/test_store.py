@@ -1,4 +1,5 @@
-"""Intake's store on the real databases: a ticket row built without SQLModel's constructor is the same row."""
+"""shared.db.new_row on intake's ticket rows and the real databases: a row built without SQLModel's constructor is
+the same row."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from gridgov.services import metadata_for
 from services.intake import store
-from shared.db import Database, make_engine
+from shared.db import Database, make_engine, new_row
 from shared.migrations import migrate
 from tests.harness import create_pg_schema
 
@@ -33,7 +34,7 @@ async def test_a_row_built_for_speed_is_stored_and_read_like_one_from_the_constr
                   district="330903")
     await migrate(db, service="intake")
     try:
-        fast, slow = store.new_ticket_row(**_values("a")), store.TicketRow(**_values("b"))
+        fast, slow = new_row(store.TicketRow, **_values("a")), store.TicketRow(**_values("b"))
         assert fast.model_dump(exclude={"id"}) == slow.model_dump(exclude={"id"})
         assert fast.model_fields_set == slow.model_fields_set
         async with db.uow() as uow:
@@ -59,12 +60,12 @@ async def test_a_row_built_for_speed_is_stored_and_read_like_one_from_the_constr
 
 
 def test_a_row_built_for_speed_refuses_unknown_and_missing_fields():
-    with pytest.raises(TypeError, match="unknown ticket fields: \\['colour'\\]"):
-        store.new_ticket_row(**_values("a"), colour="red")
+    with pytest.raises(TypeError, match="unknown TicketRow fields: \\['colour'\\]"):
+        new_row(store.TicketRow, **_values("a"), colour="red")
     values = _values("a")
     del values["channel"]
-    with pytest.raises(TypeError, match="missing ticket fields: \\['channel'\\]"):
-        store.new_ticket_row(**values)
+    with pytest.raises(TypeError, match="missing TicketRow fields: \\['channel'\\]"):
+        new_row(store.TicketRow, **values)
 
 
 def test_a_row_built_for_speed_first_in_a_process_reads_its_fields():
@@ -73,7 +74,8 @@ def test_a_row_built_for_speed_first_in_a_process_reads_its_fields():
     import sys
 
     code = ("from tests.intake.test_store import _values; from services.intake import store; "
-            "row = store.new_ticket_row(**_values('a')); print(row.lon, row.address, row.rating)")
+            "from shared.db import new_row; "
+            "row = new_row(store.TicketRow, **_values('a')); print(row.lon, row.address, row.rating)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["120.1", "某路", "12", "号", "None"]

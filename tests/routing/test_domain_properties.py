@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,6 +10,7 @@ from services.routing.domain.lifecycle import Transition, escalate, reopen, repo
 from services.routing.domain.place import TicketFacts
 from services.routing.domain.plan import RoutingContext
 from services.routing.domain.router import route_ticket
+from services.routing.store import facts_from_dict, facts_to_dict
 from tests.routing.routing_world import COMMUNITIES, ITEMS, NOW, REPLICA, context
 
 KNOWN_GRIDS = sorted(REPLICA.grids)
@@ -63,3 +65,10 @@ def test_any_course_of_returns_and_escalations_keeps_one_lead_inside_the_place(f
     assert facts.grid_code is not None and facts.grid_code.startswith(step.state.lead.unit_jurisdiction)
     assert step.state.returns <= ctx.version.max_returns
     assert step.state.first_unit_code == step.state.tried[0]
+
+
+@settings(deadline=None)
+@given(tickets)
+def test_stored_facts_read_back_as_the_same_facts(facts: TicketFacts) -> None:
+    """A ticket's facts survive the JSON column routing keeps them in (re-routing reads them back)."""
+    assert facts_from_dict(orjson.loads(orjson.dumps(facts_to_dict(facts)))) == facts

@@ -12,7 +12,7 @@ from services.intake.domain.commands import Command, Merge
 from services.intake.domain.model import NewTicket, receive
 from services.intake.handlers.callbacks import enqueue_callbacks
 from shared import codes
-from shared.db import Database, UnitOfWork
+from shared.db import Database, UnitOfWork, new_row
 from shared.events.ticket import TicketEvent
 
 _CST = ZoneInfo("Asia/Shanghai")
@@ -37,7 +37,8 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
     ticket_id = await _new_id(uow, district=district, now=now)
     events = receive(new, ticket_id=ticket_id, district=district, now=now, actor=actor,
                      geocode_pending=geocode_pending)
-    row = store.new_ticket_row(
+    row = new_row(  # not store.TicketRow(...): SQLModel's constructor cost a fifth of accepting a ticket
+        store.TicketRow,
         id=ticket_id, state="received", channel=new.channel, category=new.category,
         category_mapped=new.category_mapped, severity=new.severity, jurisdiction=events[0].jurisdiction,
         grid_code=new.grid_code, lon=new.location.lon if new.location else None,
