@@ -600,3 +600,49 @@ def test_a_records_body_is_the_events_json_and_reads_back_as_the_same_event():
     assert body == orjson.dumps(event.model_dump(mode="json"))
     assert "占道经营".encode() in body and b'"2026-11-25T08:30:01.000250Z"' in body and b'"grid_code":null' in body
     assert TicketReceived.model_validate_json(body) == event
+
+
+async def test_handled_offsets_are_committed_once_the_topic_goes_quiet_not_per_batch(database, common, monkeypatch):
+    """Within COMMIT_INTERVAL_SECONDS of the last commit a handled batch's offsets are held, not committed; a poll
+    that comes back empty commits them, so a quiet consumer's group offsets reach the end of what it handled."""
+    import time
+
+    from shared.bus import consumer as consumer_module
+
+    monkeypatch.setattr(consumer_module, "COMMIT_INTERVAL_SECONDS", 3600.0)  # only quiet polls may commit
+    db = await open_db(database("commits"), common)
+    try:
+        async with Pipeline(db, common) as pipeline:
+            consumer = pipeline.consumer
+            consumer._last_commit = time.monotonic()
+            batches, commits, in_batch = [], [], []
+            handle, commit = consumer.handle_batch, consumer._commit_offsets
+
+            async def counted_batch(batch):
+                batches.append(sum(map(len, batch.values())))
+                in_batch.append(True)
+                try:
+                    await handle(batch)
+                finally:
+                    in_batch.pop()
+
+            async def counted_commit(offsets):
+                commits.append(bool(in_batch))
+                await commit(offsets)
+
+            monkeypatch.setattr(consumer, "handle_batch", counted_batch)
+            monkeypatch.setattr(consumer, "_commit_offsets", counted_commit)
+            for start in range(0, 30, 10):
+                await publish(db, *[received(f"330903-20261125-{i:06d}") for i in range(start, start + 10)])
+            await wait_for(lambda: count_is(db, 30))
+            kafka = consumer.kafka
+            ends = await kafka.end_offsets(list(kafka.assignment()))
+
+            async def committed_to_the_end() -> bool:
+                done = [(await kafka.committed(tp) or 0) >= end for tp, end in ends.items() if end]
+                return bool(done) and all(done)
+
+            await wait_for(committed_to_the_end)
+        assert sum(batches) == 30 and commits and not any(commits)  # committed, never while handling a batch
+    finally:
+        await db.dispose()
