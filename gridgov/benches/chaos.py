@@ -441,7 +441,7 @@ async def _scenario(system: System, ledger: Ledger, name: str, bodies: list[dict
                              timeout=DRAIN_TIMEOUT)
         per_ticket = await _settled(client, system, tickets, timeout=max(10.0, DRAIN_TIMEOUT - drain))
         received = await _received_total(client, system) - received_before
-        assigned = await _assigned(client, system, since=started, until=ended, expected=len(listed), timeout=10.0)
+        assigned = await _assigned(client, system, since=started, until=ended, expected=len(listed), timeout=60.0)
     routed = {t: len(ledger.routed.get(t, ())) for t in tickets}
     return {"scenario": name, **fault, "posted": len(bodies), "http": posted["statuses"],
             "accepted_201": len(posted["accepted"]), "intake_listed": len(listed),
