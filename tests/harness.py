@@ -17,6 +17,17 @@ async def create_pg_schema(url: str, schema: str) -> None:
     await connection.close()
 
 
+async def service_database(target: Any, service: str) -> Any:
+    """An empty database (its PostgreSQL schema created) with ``service``'s tables declared, not yet created."""
+    from gridgov.services import metadata_for
+    from shared.db import Database, make_engine
+
+    if target.schema:
+        await create_pg_schema(target.url, target.schema)
+    return Database(make_engine(target.url, schema=target.schema), metadata_for(service), service=service,
+                    district="330903")
+
+
 @asynccontextmanager
 async def running_service(create_app: Callable[..., Any], settings: Any, target: Any,
                           ) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:

@@ -73,12 +73,10 @@ async def add_counters(uow: UnitOfWork, deltas: Mapping[BucketKey, Counter]) -> 
     lock them in one order; SQLite has one writer, and sorting a batch's ~6,000 keys cost more than building the
     rows (14 against 6 ms for a batch of 200 tickets)."""
     dialect = uow.db.engine.dialect.name
-    if dialect == "postgresql":
-        rows = [(k.prefix, k.dim, k.period, k.start, k.value, name, amount)
-                for k in sorted(deltas) for name, amount in sorted(deltas[k].items()) if amount]
-    else:
-        rows = [(k.prefix, k.dim, k.period, k.start, k.value, name, amount)
-                for k, counter in deltas.items() for name, amount in counter.items() if amount]
+    ordered = dialect == "postgresql"
+    rows = [(k.prefix, k.dim, k.period, k.start, k.value, name, amount)
+            for k, counter in (sorted(deltas.items()) if ordered else deltas.items())
+            for name, amount in (sorted(counter.items()) if ordered else counter.items()) if amount]
     if rows:
         await uow.session.execute(counter_upsert(dialect), _parameters(dialect, COUNTER_COLUMNS, rows))
     return len(rows)

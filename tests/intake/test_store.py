@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from gridgov.services import metadata_for
 from services.intake import store
-from shared.db import Database, make_engine, new_row
+from shared.db import new_row
 from shared.migrations import migrate
-from tests.harness import create_pg_schema
+from tests.harness import service_database
 
 NOW = datetime(2026, 12, 5, 8, 30, tzinfo=UTC)
 
@@ -28,10 +27,7 @@ def _values(ticket_id: str) -> dict:
 
 async def test_a_row_built_for_speed_is_stored_and_read_like_one_from_the_constructor(database):
     target = database("intake")
-    if target.schema:
-        await create_pg_schema(target.url, target.schema)
-    db = Database(make_engine(target.url, schema=target.schema), metadata_for("intake"), service="intake",
-                  district="330903")
+    db = await service_database(target, "intake")
     await migrate(db, service="intake")
     try:
         fast, slow = new_row(store.TicketRow, **_values("a")), store.TicketRow(**_values("b"))

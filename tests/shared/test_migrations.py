@@ -7,9 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from gridgov.services import NAMES, metadata_for
-from shared.db import Database, make_engine
 from shared.migrations import has_revisions, migrate
-from tests.harness import create_pg_schema
+from tests.harness import service_database
 
 
 @pytest.mark.parametrize("service", NAMES)
@@ -17,10 +16,7 @@ async def test_migrations_match_the_models(service, database):
     if not has_revisions(service):
         pytest.fail(f"{service} has no Alembic revision: run `gridgov make-migration {service} -m ...`")
     target = database(service)
-    if target.schema:
-        await create_pg_schema(target.url, target.schema)
-    db = Database(make_engine(target.url, schema=target.schema), metadata_for(service), service=service,
-                  district="330903")
+    db = await service_database(target, service)
     await migrate(db, service=service)
     await migrate(db, service=service)  # a second run is a no-op
 
@@ -42,10 +38,7 @@ async def test_the_neighbourhood_revision_fills_in_existing_tickets(database):
     from shared.migrations import alembic_config
 
     target = database("intake")
-    if target.schema:
-        await create_pg_schema(target.url, target.schema)
-    db = Database(make_engine(target.url, schema=target.schema), metadata_for("intake"), service="intake",
-                  district="330903")
+    db = await service_database(target, "intake")
     columns = ("id, state, channel, category, category_mapped, severity, jurisdiction, description, geocode_pending, "
                "created_by, timeline, created_at, updated_at, overdue, result, self_resolved, attachments, machine")
     values = ("'{id}', 'received', 'rest', '{category}', true, '一般', '{jurisdiction}', '', false, '', '[]', "
@@ -72,10 +65,7 @@ async def test_the_day_and_month_revision_drops_weeks_and_quarters_and_its_downg
     from shared.migrations import alembic_config
 
     target = database("analytics")
-    if target.schema:
-        await create_pg_schema(target.url, target.schema)
-    db = Database(make_engine(target.url, schema=target.schema), metadata_for("analytics"), service="analytics",
-                  district="330903")
+    db = await service_database(target, "analytics")
     rows = [("day", "2026-11-30", 2), ("day", "2026-12-06", 3), ("day", "2026-12-07", 5),  # Mon, Sun; next Mon
             ("month", "2026-10-01", 7), ("month", "2026-11-01", 11), ("month", "2026-12-01", 13),
             ("week", "2026-11-30", 99), ("quarter", "2026-10-01", 99)]
