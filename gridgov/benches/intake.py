@@ -134,6 +134,7 @@ def _registry(tmp: str, broker: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def run(*, quick: bool, console: Console) -> dict[str, Any]:
+    loadgen.require_wrk()
     seconds = 5 if quick else 15
     figures: dict[str, Any] = {}
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:

@@ -100,11 +100,16 @@ def wait_port_free(port: int) -> None:
         time.sleep(0.1)
 
 
+def require_wrk() -> None:
+    """Fail before a bench starts its system, not minutes into it, when wrk is missing."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: run `make bench-deps` (apt-get install wrk)")
+
+
 def wrk(url: str, *, bodies: list[dict[str, Any]], headers: dict[str, str], seconds: int = 10,
         connections: int = 32, threads: int = 1) -> dict[str, float]:
     """Saturate ``url`` with POSTs; requests/s and latency percentiles as wrk reports them."""
-    if shutil.which("wrk") is None:
-        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    require_wrk()
     header_lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
     lua_bodies = ",".join("[[" + orjson.dumps(body).decode() + "]]" for body in bodies)
     script = WRK_SCRIPT % (header_lines, lua_bodies)
