@@ -194,7 +194,7 @@ async def _pipeline(console: Console, *, quick: bool) -> dict[str, Any]:
             seconds = 5 if quick else 20
             gc.collect()
             gc.freeze()  # the watcher's and the client's own collections must not count as the pipeline's latency
-            pool = loadgen.demo_bodies(85000)  # distinct tickets for every phase (see _saturate)
+            pool = loadgen.demo_bodies(80000)  # distinct tickets for every phase (see _saturate)
             pids = {name: process.pid for name, process in supervisor.children.items()}
             if supervisor.broker is not None and supervisor.broker.process is not None:
                 pids["broker"] = supervisor.broker.process.pid
@@ -202,9 +202,9 @@ async def _pipeline(console: Console, *, quick: bool) -> dict[str, Any]:
             await meter.measure_idle()
             # Light loads first: where accept → routed latency bends as the two cores fill (the floor is the fetch
             # waits of two hops; at 200/s the machine has little idle CPU left).
-            phases = ((20, pool[1000:3000]), (50, pool[3000:5000]), (100, pool[5000:10000]),
-                      (200, pool[10000:30000]), (1000, pool[30000:55000]))
-            for rate, bodies in phases:
+            unused = 1000  # the first bodies may have been _wait_routable's probes
+            for rate in (20, 50, 100, 200, 1000):
+                bodies, unused = pool[unused:unused + rate * seconds], unused + rate * seconds
                 console.print(f"paced {rate} tickets/s for {seconds}s …")
                 started = meter.start()
                 figures[f"at_{rate}_per_s"] = await _paced(url, key, watcher, rate=rate, seconds=seconds,
@@ -214,7 +214,7 @@ async def _pipeline(console: Console, *, quick: bool) -> dict[str, Any]:
                     started, figures[f"at_{rate}_per_s"]["accepted"])
             console.print("saturating with wrk …")
             started = meter.start()
-            figures["saturated"] = await _saturate(url, key, watcher, seconds=seconds, bodies=pool[55000:])
+            figures["saturated"] = await _saturate(url, key, watcher, seconds=seconds, bodies=pool[unused:])
             # How long the consumers off the latency path (escalation, analytics) took to catch up after the load.
             figures["saturated"]["settle_seconds"] = await meter.settle()
             figures["saturated"]["cpu_ms_per_ticket"] = meter.per_unit(started, figures["saturated"]["routed"])
