@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, database_schema: str | None 
     )
     app = create_service_app(settings, runtime=runtime, routers=[api.router, web.router], title="gridgov analytics",
                              description="Read models, assessment, early warning and the operators' dashboard.",
-                             on_start=[live_tail(hub), bootstrap_when_empty])
+                             on_start=[live_tail(hub, linger_ms=settings.live_linger_ms), bootstrap_when_empty])
     app.state.hub = hub
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app

@@ -22,7 +22,7 @@ from shared.runtime import ServiceRuntime
 NAME = "analytics-live"
 
 
-def live_tail(hub: LiveHub) -> Callable[[ServiceRuntime], Awaitable[None]]:
+def live_tail(hub: LiveHub, *, linger_ms: int = 0) -> Callable[[ServiceRuntime], Awaitable[None]]:
     """An ``on_start`` hook that runs the live-tail consumer until the runtime stops.
 
     It runs in every process that serves the API, also one started with ``consumers_enabled=False`` (the SSE
@@ -37,7 +37,8 @@ def live_tail(hub: LiveHub) -> Callable[[ServiceRuntime], Awaitable[None]]:
         # Each serving replica feeds its own ring from every partition: sharing a consumer group would split
         # the partitions, and each replica's SSE clients would see only part of the stream.
         subscription = Subscription(name=NAME, topics=[topics.TICKETS, topics.ALERTS],
-                                    handlers=handlers.live_handlers(hub), each_process_from_last=hub.ring.capacity)
+                                    handlers=handlers.live_handlers(hub), each_process_from_last=hub.ring.capacity,
+                                    linger_ms=linger_ms)
         assert runtime.producer is not None
         consumer = Consumer(db, runtime.settings.common, subscription, dlq_producer=runtime.producer)
         await consumer.start()

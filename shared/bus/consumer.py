@@ -190,10 +190,14 @@ class Consumer:
         """The fetch wait after ``quiet`` seconds without records: short while records come every few
         milliseconds, LULL_FETCH_WAIT_MS between sparse records, the idle wait after a quiet second."""
         if quiet < 0.05:
-            return self.common.fetch_max_wait_ms
-        if quiet < 1.0:
-            return max(self.common.fetch_max_wait_ms, min(LULL_FETCH_WAIT_MS, self.common.idle_fetch_max_wait_ms))
-        return self.common.idle_fetch_max_wait_ms
+            wait = self.common.fetch_max_wait_ms
+        elif quiet < 1.0:
+            wait = max(self.common.fetch_max_wait_ms, min(LULL_FETCH_WAIT_MS, self.common.idle_fetch_max_wait_ms))
+        else:
+            return self.common.idle_fetch_max_wait_ms
+        # A lingering consumer waits that long for records anyway: polling faster between them only costs it and the
+        # broker CPU (escalation and analytics went back to 5 ms fetches after every empty poll).
+        return max(wait, min(self.sub.linger_ms, self.common.idle_fetch_max_wait_ms))
 
     def _set_fetch_wait(self, milliseconds: int) -> None:
         """Short fetch waits while records flow (Tansu answers a fetch only when its wait is over), longer ones as

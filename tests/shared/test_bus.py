@@ -646,3 +646,20 @@ async def test_handled_offsets_are_committed_once_the_topic_goes_quiet_not_per_b
         assert sum(batches) == 30 and commits and not any(commits)  # committed, never while handling a batch
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize(("linger_ms", "quiet", "expected"), [
+    (0, 0.01, 5), (0, 0.5, 25), (0, 2.0, 100),      # on a latency path: short waits while records flow
+    (50, 0.01, 50), (50, 0.5, 50), (50, 2.0, 100),  # lingering: never polls faster than it waits for a batch
+    (500, 0.01, 100),                                # ... nor slower than an idle consumer
+])
+def test_a_lingering_consumer_polls_no_faster_between_records_than_it_lingers(linger_ms, quiet, expected):
+    """Escalation and analytics linger 50 ms after a small batch, yet went back to 5 ms fetches after every empty
+    poll: between sparse records (20 tickets/s) they and the broker paid for polls whose records would have waited
+    for the linger anyway."""
+    from shared.settings import CommonSettings
+
+    common = CommonSettings(fetch_max_wait_ms=5, idle_fetch_max_wait_ms=100)
+    consumer = Consumer(None, common, Subscription(name="t", topics=[topics.TICKETS], handlers={}, linger_ms=linger_ms),  # type: ignore[arg-type]
+                        dlq_producer=None)  # type: ignore[arg-type]
+    assert consumer._quiet_fetch_wait(quiet) == expected
