@@ -94,7 +94,7 @@ async def on_ticket_received(event: TicketReceived, uow: UnitOfWork) -> None:
         return
     facts = TicketFacts.from_received(event)
     row = store.new_ticket_row(facts, pending=event.geocode_pending)
-    uow.session.add(row)
+    store.add_ticket(uow, row)
     if not event.geocode_pending:
         await _route_first(uow, row, facts=facts)
 

@@ -242,7 +242,18 @@ async def existing_tickets(uow: UnitOfWork, ticket_ids: list[str]) -> set[str]:
 
 
 async def get_ticket(uow: UnitOfWork, ticket_id: str) -> TicketRoutingRow | None:
-    return await uow.session.get(TicketRoutingRow, ticket_id)
+    """The ticket's row, also one this transaction created (a consumed batch may hold a ticket's TicketReceived and
+    its TicketLocated: the located handler must find the row the received one added)."""
+    return uow.scratch.get(_NEW_TICKETS, {}).get(ticket_id) or await uow.session.get(TicketRoutingRow, ticket_id)
+
+
+_NEW_TICKETS = "routing_new_tickets"
+
+
+def add_ticket(uow: UnitOfWork, row: TicketRoutingRow) -> None:
+    """A new ticket's row, written as the transaction commits (one Core insert for the batch's new tickets)."""
+    uow.insert_at_commit(row)
+    uow.scratch.setdefault(_NEW_TICKETS, {})[row.ticket_id] = row
 
 
 def new_ticket_row(facts: TicketFacts, *, pending: bool) -> TicketRoutingRow:
@@ -261,7 +272,7 @@ def save_state(row: TicketRoutingRow, state: TicketRouting) -> None:
 
 
 def add_decision(uow: UnitOfWork, event: TicketRouted) -> None:
-    uow.session.add(new_row(
+    uow.insert_at_commit(new_row(
         DecisionRow, ticket_id=event.ticket_id, sequence=event.sequence, reason=event.reason,
         unit_code=event.assignment.unit_code, level=event.assignment.level, rule_version=event.rule_version,
         event=event.model_dump(mode="json"), decided_at=event.occurred_at,

@@ -75,3 +75,40 @@ def test_a_row_built_for_speed_first_in_a_process_reads_its_fields():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["120.1", "某路", "12", "号", "None"]
+
+
+async def test_a_row_inserted_at_commit_reads_back_like_one_the_orm_flushed_and_updates_with_its_version(database):
+    """insert_at_commit writes complete new rows with one Core statement as the transaction commits (intake's new
+    tickets); the ORM then reads and updates them as rows it had inserted itself (the version check included)."""
+    target = database("intake")
+    db = await service_database(target, "intake")
+    await migrate(db, service="intake")
+    try:
+        core = [new_row(store.TicketRow, **_values(name)) for name in ("a", "c")]
+        orm = new_row(store.TicketRow, **_values("b"))
+        async with db.uow() as uow:
+            for row in core:
+                uow.insert_at_commit(row)
+            core[0].state = "dispatched"  # changes until the commit are written (save_state runs after the call)
+            assert core[0] not in uow.session and await store.get_ticket(uow, "a") is None  # not before the commit
+            uow.session.add(orm)
+            orm.state = "dispatched"
+            await uow.commit()
+        table = store.TicketRow.__table__
+        async with db.engine.connect() as connection:
+            rows = {row.id: row._asdict() for row in (await connection.execute(select(table))).all()}
+        assert sorted(rows) == ["a", "b", "c"]
+        assert {k: v for k, v in rows["a"].items() if k != "id"} == {k: v for k, v in rows["b"].items() if k != "id"}
+        assert rows["a"]["state"] == "dispatched" and rows["c"]["state"] == "received" and rows["a"]["version"] == 1
+        async with db.uow() as uow:
+            again = await store.get_ticket(uow, "a")
+            assert again is not None
+            again.rating = "满意"
+            await uow.commit()
+        async with db.uow() as uow:
+            stored = await store.get_ticket(uow, "a")
+            assert stored is not None and stored.rating == "满意" and stored.version == 2
+            with pytest.raises(ValueError, match="primary key"):
+                uow.insert_at_commit(new_row(store.TicketRow, **{**_values("d"), "id": None}))
+    finally:
+        await db.dispose()

@@ -99,3 +99,20 @@ async def _replica(app, code: str):
     async with app.state.db.uow() as uow:
         replica = await store.replica_around(uow, code)
     return replica if replica.units and replica.grids else None
+
+
+async def test_a_ticket_located_in_the_batch_that_received_it_is_routed(database, common):
+    """Under a backlog a ticket's TicketReceived (waiting for its geocode) and its TicketLocated reach routing in one
+    consumed batch: the located handler must find the row the received one created in the same transaction."""
+    target = database("routing")
+    async with running_service(create_app, settings_for(common, target), target) as (app, client):
+        await seed_replica(app)
+        headers = {"X-API-Key": await issue_key(app.state.db, scope="330903")}
+        ticket_id = "330903-20261124-000013"
+        await publish(app, received(ticket_id, ROADSIDE_VENDING, grid=None, geocode_pending=True),
+                      TicketLocated(ticket_id=ticket_id, occurred_at=datetime.now(UTC), jurisdiction="330903002001001",
+                                    grid_code="330903002001001", inside=True))
+        body = await wait_for(decisions_of(client, ticket_id, headers))
+        assert body["decisions"][0]["assignment"]["unit_code"] == "330903002-park_office"
+        row = await _row(app, ticket_id)
+        assert row is not None and row.pending is False

@@ -48,10 +48,9 @@ async def create_ticket(uow: UnitOfWork, new: NewTicket, *, district: str, actor
         self_resolved=new.self_resolved, hotline_client=hotline_client, media_url=media_url,
         attachments=attachments or [], timeline=[], machine={},
     )
-    uow.session.add(row)
+    await record(uow, row, events, now=now, new=True)
     if idempotency_key:
         uow.session.add(store.IdempotencyRecord(caller=actor, key=idempotency_key, ticket_id=ticket_id, created_at=now))
-    await record(uow, row, events, now=now, new=True)
     if commit:
         await uow.commit()
     return row
@@ -99,4 +98,6 @@ async def record(uow: UnitOfWork, row: store.TicketRow, events: list[TicketEvent
             uow.publish(event, key=row.id, jurisdiction=event.jurisdiction)
     assert state is not None
     store.save_state(row, state, now=now)
+    if new:  # a Core insert at commit, not the ORM's flush of a pending row
+        uow.insert_at_commit(row)
     await enqueue_callbacks(uow, row, events, now=now)
