@@ -151,3 +151,70 @@ async def test_a_batch_marks_stale_timers_skipped_and_fires_the_rest(database, c
         assert statuses[(TICKET, "notice-50")] == statuses[(TICKET, "notice-75")] == "fired"
         assert statuses[(stale, "notice-50")] == statuses[(stale, "notice-75")] == "skipped"
         assert statuses[(TICKET, "remind")] == statuses[(stale, "remind")] == "pending"
+
+
+def _lifecycle(ticket_id: str) -> list:
+    """Received, routed, returned, routed again, signed, started, resolved, failed verification, resolved, verified,
+    closed: the whole of a ticket's events, as a restarted consumer may find them in one batch."""
+    from shared.events.ticket import TicketClosed, TicketResolved, TicketReturned, TicketStarted, TicketVerified
+
+    def ev(cls, when, **fields):
+        return cls(ticket_id=ticket_id, occurred_at=when, jurisdiction=GRID, **fields)
+
+    street = "330903001-governance"
+    return [
+        received(at(11, 24, 9), ticket_id=ticket_id), routed(at(11, 24, 9, 1), ticket_id=ticket_id),
+        ev(TicketReturned, at(11, 24, 9, 20), unit_code=UNIT, reason="不属于本单位职责", actor="w"),
+        routed(at(11, 24, 9, 21), ticket_id=ticket_id, unit=street, level="street", reason="returned", sequence=2),
+        ev(TicketSigned, at(11, 24, 10), unit_code=street, actor="w"),
+        ev(TicketStarted, at(11, 24, 10, 30), unit_code=street, actor="w"),
+        ev(TicketResolved, at(11, 25, 9), unit_code=street, actor="w", result="已清理"),
+        ev(TicketVerified, at(11, 25, 10), passed=False, actor="grid", note="仍有占道"),
+        ev(TicketResolved, at(11, 26, 9), unit_code=street, actor="w", result="已清理"),
+        ev(TicketVerified, at(11, 26, 10), passed=True, actor="grid"),
+        ev(TicketClosed, at(11, 26, 11), actor="center"),
+    ]
+
+
+def _renamed(value, old: str, new: str):
+    """``value`` (dataclasses, tuples, strings) with the ticket id ``old`` replaced by ``new``."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _renamed(getattr(value, f.name), old, new)
+                                             for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, tuple):
+        return tuple(_renamed(item, old, new) for item in value)
+    return new if value == old else value
+
+
+async def test_a_tickets_whole_lifecycle_in_one_batch_ends_as_when_handled_one_event_at_a_time(database, common):
+    """After a restart or a redrive a consumer finds many events of one ticket in one batch: the track, its clocks
+    and timers must be those of the same events handled one by one."""
+    target = database("escalation")
+    async with running_service(service_app(), service_settings(common, target), target) as (app, _):
+        db = app.state.db
+        alone, together = "330903-20261124-000101", "330903-20261124-000102"
+        await handle(db, *_lifecycle(alone))
+        async with db.uow() as uow:
+            for item in _lifecycle(together):
+                uow.publish(item, key=together)
+            await uow.commit()
+
+        async def track_of(ticket_id: str):
+            async with db.uow() as uow:
+                return await store.get_track(uow, ticket_id)
+
+        async def closed() -> bool:
+            track = await track_of(together)
+            return track is not None and track.clocks != () and all(c.stopped_at is not None for c in track.clocks)
+
+        await wait_for(closed)
+        await asyncio.sleep(0.5)  # nothing more may arrive
+
+        # Equal as values (times compare as instants: the bus hands them back in UTC).
+        assert _renamed(await track_of(alone), alone, together) == await track_of(together)
+        async with db.uow() as uow:
+            timers = {t: [(r["clock_seq"], r["step"], r["fire_at"], r["status"]) for r in await store.timers_of(uow, t)]
+                      for t in (alone, together)}
+        assert timers[together] == timers[alone]  # none left pending once closed, in both
