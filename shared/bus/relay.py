@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import RecordMetadata
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import telemetry
@@ -126,7 +126,7 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish up to ``batch_size`` unsent rows in sequence order; returns how many were sent."""
-        rows: Sequence[Mapping[Any, Any]]
+        rows: Sequence[Row[Any]]
         if is_postgres(self.db.engine):
             # The rows are locked and marked sent by one statement, and published before the transaction commits:
             # a failed publish rolls the marks back. Row locks (SKIP LOCKED) let several relays share one outbox
@@ -134,8 +134,7 @@ class OutboxRelay:
             connection = await self._own_connection()
             try:
                 async with connection.begin():
-                    rows = sorted((await connection.execute(self._claim)).mappings().all(),
-                                  key=lambda row: row["seq"])
+                    rows = sorted((await connection.execute(self._claim)).all(), key=lambda row: row.seq)
                     await self._publish(rows)
             except Exception:
                 await self._drop_own_connection()  # it may be broken (a database restart): the next round reconnects
@@ -148,14 +147,15 @@ class OutboxRelay:
             connection = await self._own_connection()
             try:
                 after = max(self._unmarked) if self._unmarked else 0
-                rows = (await connection.execute(self._unsent_after, {"after": after})).mappings().all()
+                # Rows as named tuples: a mapping per row was ~5 % of a producing process relaying in bulk.
+                rows = (await connection.execute(self._unsent_after, {"after": after})).all()
                 await connection.rollback()  # no read snapshot kept between rounds (it would hold back checkpoints)
             except Exception:
                 await self._drop_own_connection()
                 raise
             await self._publish(rows)
             if rows:
-                self._unmarked.update(row["seq"] for row in rows)
+                self._unmarked.update(row.seq for row in rows)
                 if self._marking is None or self._marking.done():
                     self._marking = asyncio.create_task(self._mark_published(), name=f"{self.db.service}-relay-mark")
         self._count(rows)
@@ -189,7 +189,7 @@ class OutboxRelay:
                 continue
             self._unmarked.difference_update(seqs)
 
-    async def _publish(self, rows: Sequence[Mapping[Any, Any]]) -> None:
+    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
         if not rows:
             return
         acknowledged = await self._send_all(rows)
@@ -201,7 +201,7 @@ class OutboxRelay:
             self._acknowledged.clear()
             self._log_restarted(await self._send_all(rows))
 
-    async def _send_all(self, rows: Sequence[Mapping[Any, Any]]) -> list[RecordMetadata]:
+    async def _send_all(self, rows: Sequence[Row[Any]]) -> list[RecordMetadata]:
         """Send the rows as one record batch per partition, in sequence order within each, and wait for the acks.
 
         The partition is the one ``producer.send`` would pick for the key (Kafka's murmur2 partitioner, see partitioning),
@@ -211,17 +211,17 @@ class OutboxRelay:
         builders: dict[tuple[str, int], list[BatchBuilder]] = {}
         partitions: dict[str, list[int]] = {}
         for row in rows:
-            topic = row["topic"]
+            topic = row.topic
             if topic not in partitions:
                 partitions[topic] = sorted(await self.producer.partitions_for(topic))
-            key = row["key"].encode()
+            key = row.key.encode()
             where = (topic, partition_for(key, partitions[topic]))
             chain = builders.setdefault(where, [self.producer.create_batch()])
-            headers = [(name, value.encode()) for name, value in orjson.loads(row["headers"])]
-            if chain[-1].append(timestamp=None, key=key, value=row["payload"], headers=headers) is None:
+            headers = [(name, value.encode()) for name, value in orjson.loads(row.headers)]
+            if chain[-1].append(timestamp=None, key=key, value=row.payload, headers=headers) is None:
                 chain.append(self.producer.create_batch())  # full (max_batch_size): the next one follows it
-                if chain[-1].append(timestamp=None, key=key, value=row["payload"], headers=headers) is None:
-                    raise ValueError(f"outbox event {row['seq']} is larger than the producer's max_batch_size")
+                if chain[-1].append(timestamp=None, key=key, value=row.payload, headers=headers) is None:
+                    raise ValueError(f"outbox event {row.seq} is larger than the producer's max_batch_size")
         futures = []
         for (topic, partition), chain in builders.items():
             for builder in chain:
@@ -237,10 +237,10 @@ class OutboxRelay:
             self._acknowledged[where] = max(self._acknowledged.get(where, -1), record.offset)
         return any(record.offset <= before.get((record.topic, record.partition), -1) for record in acknowledged)
 
-    def _count(self, rows: Sequence[Mapping[Any, Any]]) -> None:
+    def _count(self, rows: Sequence[Row[Any]]) -> None:
         per_topic: dict[str, int] = {}
         for row in rows:
-            per_topic[row["topic"]] = per_topic.get(row["topic"], 0) + 1
+            per_topic[row.topic] = per_topic.get(row.topic, 0) + 1
         for topic, count in per_topic.items():
             telemetry.EVENTS_PUBLISHED.labels(self.db.service, topic).inc(count)
 
