@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -22,6 +21,8 @@ from shared.db import Database, is_postgres, utcnow
 from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
+# An outbox row as the relay reads it: seq, topic, key, headers (JSON pairs), payload (see OutboxRelay._columns).
+OutboxRow = Row[int, str, str, str, bytes]
 
 
 class OutboxRelay:
@@ -126,7 +127,7 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish up to ``batch_size`` unsent rows in sequence order; returns how many were sent."""
-        rows: Sequence[Row[Any]]
+        rows: Sequence[OutboxRow]
         if is_postgres(self.db.engine):
             # The rows are locked and marked sent by one statement, and published before the transaction commits:
             # a failed publish rolls the marks back. Row locks (SKIP LOCKED) let several relays share one outbox
@@ -189,7 +190,7 @@ class OutboxRelay:
                 continue
             self._unmarked.difference_update(seqs)
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
+    async def _publish(self, rows: Sequence[OutboxRow]) -> None:
         if not rows:
             return
         acknowledged = await self._send_all(rows)
@@ -201,7 +202,7 @@ class OutboxRelay:
             self._acknowledged.clear()
             self._log_restarted(await self._send_all(rows))
 
-    async def _send_all(self, rows: Sequence[Row[Any]]) -> list[RecordMetadata]:
+    async def _send_all(self, rows: Sequence[OutboxRow]) -> list[RecordMetadata]:
         """Send the rows as one record batch per partition, in sequence order within each, and wait for the acks.
 
         The partition is the one ``producer.send`` would pick for the key (Kafka's murmur2 partitioner, see partitioning),
@@ -236,7 +237,7 @@ class OutboxRelay:
             self._acknowledged[where] = max(self._acknowledged.get(where, -1), record.offset)
         return any(record.offset <= before.get((record.topic, record.partition), -1) for record in acknowledged)
 
-    def _count(self, rows: Sequence[Row[Any]]) -> None:
+    def _count(self, rows: Sequence[OutboxRow]) -> None:
         per_topic: dict[str, int] = {}
         for row in rows:
             per_topic[row[1]] = per_topic.get(row[1], 0) + 1
