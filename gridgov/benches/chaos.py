@@ -32,6 +32,7 @@ from gridgov.services import NAMES
 from gridgov.supervisor import Supervisor
 from shared import topics
 from shared.broker import free_port
+from shared.bus.gaps import GapGuard
 
 ROUTED = "cn.gridgov.ticket.routed.v1"
 RECEIVED = "cn.gridgov.ticket.received.v1"
@@ -70,6 +71,7 @@ class Ledger:
         self.consumer: AIOKafkaConsumer | None = None
         self.partitions: list[int] = []
         self.unreadable: dict[str, int] = {}  # partition -> records the broker counts but never returns
+        self.gaps = GapGuard()
 
     async def open(self, broker_url: str) -> None:
         await self.close()
@@ -81,6 +83,7 @@ class Ledger:
         self.consumer.assign([TopicPartition(t, p) for t in (topics.TICKETS, topics.DLQ)
                               for p in self.consumer.partitions_for_topic(t) or ()])
         await self.consumer.seek_to_beginning()
+        self.gaps = GapGuard()
 
     async def close(self) -> None:
         if self.consumer is not None:
@@ -98,7 +101,7 @@ class Ledger:
                 self.unreadable = {f"{tp.topic}/{tp.partition}": end - await self.consumer.position(tp)
                                    for tp, end in ends.items() if await self.consumer.position(tp) < end}
                 return
-            batch = await self.consumer.getmany(timeout_ms=200)
+            batch = self.gaps.contiguous(self.consumer, await self.consumer.getmany(timeout_ms=200))
             for records in batch.values():
                 last_record = time.monotonic()
                 for record in records:

@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from shared import telemetry, topics
 from shared.bus.envelope import Envelope, MalformedMessage, decode_for
+from shared.bus.gaps import GapGuard
 from shared.bus.kafka import make_consumer, start_client
 from shared.db import Database, UnitOfWork
 from shared.events.base import Event
@@ -68,17 +69,20 @@ class Subscription:
         return event_type in self.handlers and jurisdiction.startswith(self.prefixes)  # type: ignore[arg-type]
 
 
-class _FromLast(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Start newly assigned partitions near their end (see ``Subscription.each_process_from_last``)."""
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Partitions assigned anew start from the group's offsets, or near their end (see
+    ``Subscription.each_process_from_last``): the gap guard expects nothing of them."""
 
     def __init__(self, consumer: "Consumer") -> None:
         self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        return None
+        self.consumer.gaps.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        await self.consumer.seek_to_last(list(assigned), self.consumer.sub.each_process_from_last or 0)
+        self.consumer.gaps.forget(assigned)
+        if self.consumer.sub.each_process_from_last is not None:
+            await self.consumer.seek_to_last(list(assigned), self.consumer.sub.each_process_from_last)
 
 
 @dataclass
@@ -123,12 +127,13 @@ class Consumer:
         self._high_waters: dict[TopicPartition, int] = {}  # the highest high watermark each partition reported
         self._answered: dict[TopicPartition, int] = {}  # when the broker last answered a fetch of each (ms)
         self._asking: asyncio.Task[set[TopicPartition] | None] | None = None  # the broker's partitions, asked
+        self.gaps = GapGuard()  # never step over a record the broker has not stored yet (see shared.bus.gaps)
 
     async def start(self) -> None:
         self.kafka = make_consumer(self.common, group_id=self.group_id)
         await start_client(self.kafka, self.common)
         names = [topics.qualified(t, self.common.topic_prefix) for t in self.sub.topics]
-        listener = _FromLast(self) if self.sub.each_process_from_last is not None else None
+        listener = _Rebalance(self)
         if self.common.topic_pattern:
             # A city instance follows every district's topics: subscribe by pattern (consumer groups only).
             escaped = "|".join(re.escape(t) for t in self.sub.topics)
@@ -140,14 +145,14 @@ class Consumer:
         await self.kafka.topics()
         assigned = [TopicPartition(t, p) for t in names for p in sorted(self.kafka.partitions_for_topic(t) or ())]
         self.kafka.assign(assigned)
-        if listener is not None:
-            await listener.on_partitions_assigned(assigned)
+        await listener.on_partitions_assigned(assigned)
 
     async def seek_to_last(self, partitions: Sequence[TopicPartition], count: int) -> None:
         """Position each partition ``count`` records before its end (or at its start)."""
         assert self.kafka is not None
         if not partitions:
             return
+        self.gaps.forget(partitions)
         starts, ends = await self.kafka.beginning_offsets(partitions), await self.kafka.end_offsets(partitions)
         for tp in partitions:
             self.kafka.seek(tp, max(starts[tp], ends[tp] - count))
@@ -171,6 +176,7 @@ class Consumer:
             rewound = await self._rewound_after_restart()
             if rewound:
                 batch = {tp: records for tp, records in batch.items() if tp not in rewound}
+            batch = self.gaps.contiguous(self.kafka, batch)
             if batch:
                 last_data = time.monotonic()
                 self._set_fetch_wait(max(self.common.fetch_max_wait_ms, self.sub.linger_ms))
@@ -239,6 +245,7 @@ class Consumer:
                     sorted(names), len(assigned), len(current))
         await self.kafka._client.force_metadata_update()
         self.kafka.assign(sorted(current))
+        self.gaps.forget(assigned | current)
         if self.sub.each_process_from_last is not None:
             await self.seek_to_last(sorted(current), self.sub.each_process_from_last)
         for tp in assigned - current:
@@ -327,6 +334,7 @@ class Consumer:
             return
         assert self.kafka is not None
         log.warning("log of %s restarted; reading it again from the start (inboxes drop repeats)", partitions)
+        self.gaps.forget(partitions)
         for tp in partitions:
             self._committed.discard(tp)
             self._suspects.pop(tp, None)
