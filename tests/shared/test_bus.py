@@ -675,7 +675,7 @@ async def test_records_written_by_several_producers_at_once_are_each_handled_onc
     db = await open_db(database("bus"), common)
     name = topics.qualified(topics.TICKETS, common.topic_prefix)
     per_producer, key = 750, b"330903-20261125-000042"  # one key: one partition
-    async with Pipeline(db, common) as pipeline:
+    async with Pipeline(db, common):
         producers = [make_producer(common) for _ in range(4)]
         for producer in producers:
             await start_client(producer, common)
