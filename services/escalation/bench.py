@@ -66,7 +66,7 @@ class FireStamps:
         commit = unit.commit
 
         async def stamped() -> None:
-            keys = [row["key"] for row in unit._rows]
+            keys = unit.queued_keys()
             await commit()
             stamp = datetime.now(UTC)
             for key in keys:

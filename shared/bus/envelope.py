@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from uuid_utils import uuid7
 
 from shared.events.base import Event, UnknownEventType, event_class
 
@@ -41,7 +41,10 @@ def source_for(service: str, district: str) -> str:
 
 
 def new_event_id() -> str:
-    return str(uuid.uuid4())
+    """A UUIDv7 (RFC 9562): unique like a v4, and in time order, so inbox keys are appended to their index rather
+    than scattered through it. From uuid_utils (Rust): 0.16 µs against the standard library's 1.7 µs for a v4 (its
+    ``os.urandom`` system call each time), a few per cent of a publishing process's CPU."""
+    return str(uuid7())
 
 
 def to_headers(envelope: Envelope) -> list[tuple[str, bytes]]:

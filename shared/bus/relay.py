@@ -11,7 +11,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import RecordMetadata
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import telemetry
@@ -180,8 +180,10 @@ class OutboxRelay:
                 await self.db.writer.acquire()
                 try:
                     async with self.db.engine.begin() as connection:
-                        await connection.execute(update(self.db.outbox).where(self.db.outbox.c.seq.in_(seqs))
-                                                 .values(sent_at=utcnow()))
+                        seq, runs = self.db.outbox.c.seq, _runs(seqs)
+                        await connection.execute(update(self.db.outbox).values(sent_at=utcnow()).where(
+                            or_(*(seq.between(first, last) for first, last in runs)) if len(runs) <= 20
+                            else seq.in_(seqs)))  # (scattered rows, e.g. after a redrive: one list)
                 finally:
                     self.db.writer.release()
             except Exception:  # the rows stay unmarked and are tried again; a restart would re-send them
@@ -243,6 +245,19 @@ class OutboxRelay:
             per_topic[row[1]] = per_topic.get(row[1], 0) + 1
         for topic, count in per_topic.items():
             telemetry.EVENTS_PUBLISHED.labels(self.db.service, topic).inc(count)
+
+
+def _runs(seqs: list[int]) -> list[tuple[int, int]]:
+    """Sorted sequence numbers as runs of consecutive ones, (first, last) each: the rows a relay round published are
+    mostly one run, marked with one ``BETWEEN`` instead of an ``IN`` list SQLAlchemy expands one parameter at a time
+    (1.5 µs per event in the bus bench's publishing process)."""
+    runs: list[tuple[int, int]] = []
+    for seq in seqs:
+        if runs and seq == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], seq)
+        else:
+            runs.append((seq, seq))
+    return runs
 
 
 async def redrive(db: Database, *, since: datetime) -> int:

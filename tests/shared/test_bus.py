@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -158,6 +159,27 @@ async def test_event_arrives_with_every_ce_header_and_the_trace(database, common
     assert headers["ce_traceparent"].split("-")[1] == trace_id
     assert record.key == b"330903-20261125-000001"
     assert consumer_traces == [trace_id]
+    await db.dispose()
+
+
+async def test_outbox_rows_keep_their_creation_time_as_redrive_compares_it(database, common):
+    db = await open_db(database("bus"), common)
+    async with db.uow() as uow:
+        event_id = uow.publish(received("330903-20261125-000010"), key="330903-20261125-000010")
+        await uow.commit()
+    async with db.engine.connect() as connection:
+        created_at, sent_at = (await connection.execute(
+            select(db.outbox.c.created_at, db.outbox.c.sent_at).where(db.outbox.c.event_id == event_id))).one()
+        stored = (await connection.exec_driver_sql("SELECT created_at FROM outbox")).scalar_one()
+    assert sent_at is None
+    if isinstance(stored, str):  # SQLite: text exactly as SQLAlchemy writes the column's values (and compares them)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", stored), stored
+    created_at = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)  # SQLite keeps no zone
+    assert abs(datetime.now(UTC) - created_at) < timedelta(minutes=1)
+    async with db.engine.begin() as connection:
+        await connection.execute(db.outbox.update().values(sent_at=datetime.now(UTC)))
+    assert await redrive(db, since=created_at + timedelta(microseconds=1)) == 0
+    assert await redrive(db, since=created_at) == 1
     await db.dispose()
 
 
