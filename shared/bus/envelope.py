@@ -41,9 +41,10 @@ def source_for(service: str, district: str) -> str:
 
 
 def new_event_id() -> str:
-    """A UUIDv7 (RFC 9562): unique like a v4, and in time order, so inbox keys are appended to their index rather
-    than scattered through it. From uuid_utils (Rust): 0.16 µs against the standard library's 1.7 µs for a v4 (its
-    ``os.urandom`` system call each time), a few per cent of a publishing process's CPU."""
+    """A UUIDv7 (RFC 9562): unique like a v4, and in time order, so the outbox's ``event_id`` index and every
+    inbox's key take appends instead of inserts scattered through their B-trees (most of what it saved in the bus
+    bench: random v4 ids, as fast, left both processes 10-20 % slower). From uuid_utils (Rust): 0.16 µs against the
+    standard library's 1.7 µs for a v4, an ``os.urandom`` system call each."""
     return str(uuid7())
 
 
