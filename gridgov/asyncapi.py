@@ -21,7 +21,8 @@ HEADERS_SCHEMA = {
     "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_jurisdiction"],
     "properties": {
         "ce_specversion": {"const": "1.0"},
-        "ce_id": {"type": "string", "format": "uuid"},
+        "ce_id": {"type": "string", "format": "uuid",
+                  "description": "UUIDv7 (RFC 9562): unique, in time order; consumers de-duplicate on it"},
         "ce_source": {"type": "string", "description": "/gridgov/<service>/<district code>"},
         "ce_type": {"type": "string"},
         "ce_time": {"type": "string", "format": "date-time"},

@@ -155,6 +155,7 @@ async def test_event_arrives_with_every_ce_header_and_the_trace(database, common
     for name in ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject", "ce_jurisdiction"):
         assert headers.get(name), name
     assert headers["ce_type"] == "cn.gridgov.ticket.received.v1"
+    assert uuid.UUID(headers["ce_id"]).version == 7  # time-ordered ids (docs/asyncapi.yaml)
     assert headers["ce_source"] == "/gridgov/test/330903" and headers["ce_jurisdiction"] == "330903001001001"
     assert headers["ce_traceparent"].split("-")[1] == trace_id
     assert record.key == b"330903-20261125-000001"
