@@ -379,7 +379,7 @@ class UnitOfWork:
         self.scratch: dict[str, Any] = {}
         self.size_hint = 1  # how many callers' work shares this transaction (see shared.groupcommit)
         self.before_commit: list[Callable[["UnitOfWork"], Awaitable[None]]] = []
-        self._rows: list[tuple[Any, ...]] = []  # outbox rows, in the columns of Database.outbox_insert
+        self._rows: list[tuple[Any, ...]] = []  # outbox rows, in OUTBOX_COLUMNS order
         self._forget_at_end: set[str] = set()
 
     async def __aenter__(self) -> "UnitOfWork":
@@ -414,7 +414,8 @@ class UnitOfWork:
             data=event, traceparent=telemetry.current_traceparent(),
         )
         self._rows.append((envelope.id, f"{self.db.topic_prefix}{event.topic}", key, event.ce_type,
-                           orjson.dumps(header_pairs(envelope)), encode_data(event), self.db.outbox_time(envelope.time)))
+                           orjson.dumps(header_pairs(envelope)), encode_data(event),
+                           self.db.outbox_time(envelope.time)))
         return envelope.id
 
     def queued_keys(self) -> list[str]:
@@ -481,26 +482,24 @@ class UnitOfWork:
                 callback()
 
 
-def _outbox_insert(engine: AsyncEngine, outbox: Table) -> tuple[str, Callable[[datetime], Any]]:
-    """The outbox's INSERT in the driver's own parameter style, and what makes a row's ``created_at`` value.
+# The columns of an outbox row as UnitOfWork.publish queues it (the rest take their defaults).
+OUTBOX_COLUMNS = ("event_id", "topic", "key", "ce_type", "headers", "payload", "created_at")
 
-    Rows go to the driver as tuples: through a Core ``insert()`` SQLAlchemy built a parameter dict per row and ran
-    each value's bind processor, about a fifth of a publishing process's CPU in the bus bench (SQLite's DATETIME
-    formatting alone 4 %). ``created_at`` still goes through its column type's processor, so it is stored exactly as
-    SQLAlchemy stores and compares it (``gridgov outbox redrive --since``)."""
-    dialect = engine.dialect
-    columns = ("event_id", "topic", "key", "ce_type", "headers", "payload", "created_at")
-    if dialect.paramstyle == "qmark":
-        marks = ["?"] * len(columns)
-    elif dialect.paramstyle == "numeric_dollar":
-        marks = [f"${i}" for i in range(1, len(columns) + 1)]
-    else:
-        raise ValueError(f"no outbox insert for the {dialect.paramstyle} parameter style")
-    preparer = dialect.identifier_preparer
-    sql = (f"INSERT INTO {preparer.format_table(outbox)} ({', '.join(preparer.quote(c) for c in columns)}) "
-           f"VALUES ({', '.join(marks)})")
-    process = outbox.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-    return sql, process or (lambda value: value)
+
+def _outbox_insert(engine: AsyncEngine, outbox: Table) -> tuple[str, Callable[[datetime], Any]]:
+    """The outbox's INSERT as the driver takes it (compiled once for the engine's dialect), and what makes a row's
+    ``created_at`` value.
+
+    Rows go to the driver as tuples in ``OUTBOX_COLUMNS`` order: through a Core ``insert()`` executed per commit,
+    SQLAlchemy built a parameter dict per row and ran each value's bind processor, about a fifth of a publishing
+    process's CPU in the bus bench (SQLite's DATETIME formatting alone 4 %). ``created_at`` still goes through its
+    column type's processor, so it is stored exactly as SQLAlchemy stores and compares it (``gridgov outbox
+    redrive --since``)."""
+    compiled = outbox.insert().inline().compile(dialect=engine.dialect, column_keys=list(OUTBOX_COLUMNS))
+    if tuple(compiled.positiontup or ()) != OUTBOX_COLUMNS:
+        raise RuntimeError(f"outbox insert takes {compiled.positiontup}, not {OUTBOX_COLUMNS}")
+    process = outbox.c.created_at.type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
+    return compiled.string, process or (lambda value: value)
 
 
 def sqlite_url(path: str | os.PathLike[str]) -> str:

@@ -11,7 +11,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import RecordMetadata
-from sqlalchemy import Row, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import telemetry
@@ -180,10 +180,8 @@ class OutboxRelay:
                 await self.db.writer.acquire()
                 try:
                     async with self.db.engine.begin() as connection:
-                        seq, runs = self.db.outbox.c.seq, _runs(seqs)
-                        await connection.execute(update(self.db.outbox).values(sent_at=utcnow()).where(
-                            or_(*(seq.between(first, last) for first, last in runs)) if len(runs) <= 20
-                            else seq.in_(seqs)))  # (scattered rows, e.g. after a redrive: one list)
+                        await connection.execute(update(self.db.outbox).values(sent_at=utcnow())
+                                                 .where(self._these_rows(seqs)))
                 finally:
                     self.db.writer.release()
             except Exception:  # the rows stay unmarked and are tried again; a restart would re-send them
@@ -191,6 +189,14 @@ class OutboxRelay:
                 await asyncio.sleep(0.5)
                 continue
             self._unmarked.difference_update(seqs)
+
+    def _these_rows(self, seqs: list[int]) -> ColumnElement[bool]:
+        """Where ``seq`` is one of ``seqs`` (sorted): by runs of consecutive numbers, or one list when they are
+        scattered (more than 20 runs, e.g. after a redrive)."""
+        seq, runs = self.db.outbox.c.seq, _runs(seqs)
+        if len(runs) > 20:
+            return seq.in_(seqs)
+        return or_(*(seq.between(first, last) for first, last in runs))
 
     async def _publish(self, rows: Sequence[OutboxRow]) -> None:
         if not rows:
