@@ -80,10 +80,13 @@ class Ledger:
         await self.consumer.start()
         await self.consumer.topics()
         self.partitions = sorted(self.consumer.partitions_for_topic(topics.TICKETS) or ())
-        self.consumer.assign([TopicPartition(t, p) for t in (topics.TICKETS, topics.DLQ)
-                              for p in self.consumer.partitions_for_topic(t) or ()])
-        await self.consumer.seek_to_beginning()
+        partitions = [TopicPartition(t, p) for t in (topics.TICKETS, topics.DLQ)
+                      for p in self.consumer.partitions_for_topic(t) or ()]
+        self.consumer.assign(partitions)
+        for tp in partitions:  # from 0, not the log start Tansu reports (see Consumer.seek_to_committed)
+            self.consumer.seek(tp, 0)
         self.gaps = GapGuard()
+        self.gaps.expect(dict.fromkeys(partitions, 0))
 
     async def close(self) -> None:
         if self.consumer is not None:

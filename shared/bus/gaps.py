@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from aiokafka import TopicPartition
@@ -35,6 +36,14 @@ class GapGuard:
         self._next: dict[TopicPartition, int] = {}
         self._open: dict[tuple[TopicPartition, int], float] = {}  # (partition, missing offset) -> first seen
         self.gaps_waited = 0  # fetches cut short at a gap (a gauge for tests and benches)
+
+    def expect(self, positions: Mapping[TopicPartition, int]) -> None:
+        """The reader was positioned at these offsets: the first record it reads of each must be that one. Tansu's
+        earliest and end offsets have the same race as its fetch (a log whose first batch was not stored yet
+        reported 1 as its start, and the reader starting there never saw offset 0)."""
+        for tp, offset in positions.items():
+            self._next[tp] = offset
+        self._open = {key: seen for key, seen in self._open.items() if key[0] not in positions}
 
     def forget(self, partitions: Any) -> None:
         """The reader moved these partitions itself (a seek, a new assignment): expect nothing of them."""

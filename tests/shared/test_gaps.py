@@ -60,3 +60,12 @@ def test_after_the_reader_moves_a_partition_itself_nothing_is_expected_of_it():
     # A seek back (a log read again from its start) is followed without being told.
     assert offsets(guard.contiguous(reader, {TP: records(0, 1)})) == {TP: [0, 1]}
     assert reader.seeks == []
+
+
+def test_a_reader_positioned_at_an_offset_waits_for_that_record_first():
+    guard, reader = GapGuard(), Reader()
+    guard.expect({TP: 0, OTHER: 40})
+    kept = guard.contiguous(reader, {TP: records(1, 2), OTHER: records(40, 41)})
+    assert offsets(kept) == {OTHER: [40, 41]}
+    assert reader.seeks == [(TP, 0)]
+    assert offsets(guard.contiguous(reader, {TP: records(0, 1, 2)})) == {TP: [0, 1, 2]}
